@@ -1,0 +1,107 @@
+# Apus build. Guest code (kernel, later user programs) is built here with the Swift
+# toolchain's own swiftc, clang and ld.lld; host tools (abigen) with SwiftPM.
+# Every output goes under out/. `make help` lists the targets.
+
+OUT        := out
+TOOLBIN    := $(dir $(shell command -v swiftc))
+SWIFTC     := $(TOOLBIN)swiftc
+CLANG      := $(TOOLBIN)clang
+LD         := $(TOOLBIN)ld.lld
+NM         := $(TOOLBIN)llvm-nm
+PYTHON     ?= python3
+
+# Compiler flags live here and only here; docs/build/toolchain.md explains each.
+TARGET        := x86_64-unknown-none-elf
+SHIM_INCLUDE  := arch/x86_64/shim/include
+KERNEL_CFLAGS := -mno-red-zone -mcmodel=kernel -mno-sse -mno-mmx -msoft-float
+SWIFT_KERNEL_FLAGS := -target $(TARGET) -enable-experimental-feature Embedded \
+    -wmo -parse-as-library -Osize -swift-version 6 -module-name Kernel \
+    $(addprefix -Xcc ,$(KERNEL_CFLAGS)) -I $(SHIM_INCLUDE)
+ASFLAGS    := --target=$(TARGET) -ffreestanding -nostdinc -I $(SHIM_INCLUDE) $(KERNEL_CFLAGS)
+LDFLAGS    := -nostdlib -static -z max-page-size=4096 --no-dynamic-linker \
+    --defsym=free=kernel_heap_free
+
+KERNEL_SWIFT := $(sort $(shell find kernel -name '*.swift'))
+ARCH_ASM     := $(sort $(shell find arch/x86_64 -name '*.S'))
+ARCH_OBJS    := $(patsubst %.S,$(OUT)/%.o,$(ARCH_ASM))
+SHIM_HEADERS := $(wildcard $(SHIM_INCLUDE)/*)
+
+KERNEL_ELF := $(OUT)/kernel.elf
+ISO        := $(OUT)/apus.iso
+DEPS_STAMP := $(OUT)/.deps-ok
+
+.PHONY: all deps build image run debug test test-boot syms clean help
+.DEFAULT_GOAL := build
+
+all: image
+
+help:
+	@echo "make deps    install missing Debian/PyPI packages (tools/install-deps.sh)"
+	@echo "make build   build the kernel ELF ($(KERNEL_ELF))"
+	@echo "make image   build the bootable ISO ($(ISO))"
+	@echo "make run     boot the ISO in QEMU (serial on this terminal)"
+	@echo "make debug   boot paused, with QEMU's gdb stub on :1234 (see README)"
+	@echo "make test    build everything and run every test"
+	@echo "make syms    sorted kernel symbol map ($(OUT)/kernel.syms)"
+	@echo "make clean   remove $(OUT)/"
+
+# --- dependencies ------------------------------------------------------------------
+# The stamp makes the check cheap: the script runs again only when it changed or out/
+# was cleaned. The script itself is idempotent and silent when nothing is missing.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): tools/install-deps.sh
+	@mkdir -p $(OUT)
+	@tools/install-deps.sh
+	@touch $@
+
+# --- kernel -------------------------------------------------------------------------
+build: $(KERNEL_ELF)
+
+$(OUT)/kernel/kernel.o: $(KERNEL_SWIFT) $(SHIM_HEADERS) Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(SWIFT_KERNEL_FLAGS) -c $(KERNEL_SWIFT) -o $@
+
+$(OUT)/arch/%.o: arch/%.S $(SHIM_HEADERS) Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(ASFLAGS) -c $< -o $@
+
+$(OUT)/kernel.ld: boot/kernel.ld $(SHIM_INCLUDE)/kernel_layout.h
+	@mkdir -p $(dir $@)
+	$(CLANG) -E -P -undef -x c -DAPUS_LINKER_SCRIPT -I $(SHIM_INCLUDE) $< -o $@
+
+$(KERNEL_ELF): $(OUT)/kernel/kernel.o $(ARCH_OBJS) $(OUT)/kernel.ld
+	$(LD) $(LDFLAGS) -T $(OUT)/kernel.ld -Map=$(OUT)/kernel.map -o $@ $(ARCH_OBJS) $(OUT)/kernel/kernel.o
+
+syms: $(OUT)/kernel.syms
+$(OUT)/kernel.syms: $(KERNEL_ELF)
+	$(NM) -n --demangle $< > $@
+
+# --- image --------------------------------------------------------------------------
+image: $(ISO)
+
+$(ISO): $(KERNEL_ELF) boot/grub.cfg | $(DEPS_STAMP)
+	@rm -rf $(OUT)/iso && mkdir -p $(OUT)/iso/boot/grub
+	cp $(KERNEL_ELF) $(OUT)/iso/boot/kernel.elf
+	cp boot/grub.cfg $(OUT)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(OUT)/iso 2> $(OUT)/grub-mkrescue.log || { cat $(OUT)/grub-mkrescue.log; exit 1; }
+
+# --- running ------------------------------------------------------------------------
+# QEMU exits 33 when the kernel halts cleanly (isa-debug-exit, DESIGN.md §3).
+run: $(ISO)
+	@tools/run_qemu.sh --iso $(ISO) $(RUN_ARGS); status=$$?; \
+	  if [ $$status -eq 33 ]; then echo "run: kernel halted cleanly"; \
+	  else echo "run: QEMU exited $$status (35 = kernel panic)"; exit 1; fi
+
+debug: $(ISO)
+	@echo "QEMU is paused with a gdb stub on :1234. In another terminal:"
+	@echo "  gdb $(KERNEL_ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex continue"
+	@tools/run_qemu.sh --iso $(ISO) --gdb $(RUN_ARGS) || true
+
+# --- tests --------------------------------------------------------------------------
+test: test-boot
+
+test-boot: $(ISO)
+	$(PYTHON) -m pytest -q tests
+
+clean:
+	rm -rf $(OUT)

@@ -1,0 +1,44 @@
+// kmain: the first Swift code. arch/x86_64/entry/boot32.S calls it on the boot stack,
+// running on the boot page tables, with the Multiboot2 magic and the physical address
+// of the boot information. It brings the kernel up in order and halts.
+import X86Shim
+
+@_cdecl("kmain")
+func kmain(_ magic: UInt32, _ bootInfoPhysical: UInt64) -> Never {
+  _ = KernelLog.start()
+  KernelHeap.start()
+  kprint("KERNEL: Apus starting")
+
+  let bootInfo = loadBootInfo(magic: magic, physical: bootInfoPhysical)
+  bootInfo.logSummary()
+  let options = KernelCommandLine.assemble(multiboot: bootInfo.commandLine)
+  kprint("KERNEL: boot ok")
+
+  SwiftSelfCheck.run()
+  if let hook = options.test { TestHooks.run(hook) }
+  haltCleanly()
+}
+
+/// Reads the loader's boot information or panics with the parser's reason. Shared
+/// with the bootinfo-panic test hook, so the test exercises this exact path.
+func loadBootInfo(magic: UInt32, physical: UInt64) -> BootInfo {
+  do {
+    return try Multiboot2.read(magic: magic, physical: physical)
+  } catch {
+    kernelPanic(.malformedBootInfo, error.reason)
+  }
+}
+
+/// The clean halt: the heap's invariants must still hold, then QEMU exits 33.
+func haltCleanly() -> Never {
+  guard KernelHeap.early.verify() else {
+    kernelPanic(.heapCorruption, "heap invariants broken at halt")
+  }
+  kprint("KERNEL: halt ok")
+  Machine.exit(.cleanHalt)
+}
+
+/// Where the kernel image lives, from the linker script.
+enum KernelImage {
+  static let virtualBase = UInt(KERNEL_VMA)
+}

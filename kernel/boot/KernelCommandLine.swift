@@ -1,0 +1,91 @@
+// The kernel command line: the Multiboot2 cmdline tag followed by QEMU's fw_cfg file
+// `opt/apus/cmdline` (DESIGN.md §3). Each source is checked on its own; a source that
+// is too long or holds anything but printable ASCII is rejected whole with a log line
+// and the kernel boots without it — a bad option must never stop a boot.
+
+enum KernelCommandLine {
+  static let maximumLength = 512
+  static let fwCfgFileName: StaticString = "opt/apus/cmdline"
+
+  /// Collects, checks and parses both sources.
+  static func assemble(multiboot: [UInt8]) -> BootOptions {
+    var accepted: [UInt8] = []
+    if let problem = rejection(of: multiboot, length: multiboot.count) {
+      kprint("CMDLINE: rejected multiboot command line: \(problem)")
+    } else {
+      accepted += multiboot
+    }
+    if let file = FwCfg.find(fwCfgFileName) {
+      let length = Int(file.size)
+      // An over-long file is rejected before it is read.
+      let bytes = length <= maximumLength ? FwCfg.read(file, count: length) : []
+      if let problem = rejection(of: bytes, length: length) {
+        kprint("CMDLINE: rejected fw_cfg command line: \(problem)")
+      } else {
+        if !accepted.isEmpty { accepted.append(UInt8(ascii: " ")) }
+        accepted += bytes
+      }
+    }
+    kprint("CMDLINE: \"\(escaping: accepted)\"")
+    return BootOptions.parse(accepted)
+  }
+
+  /// Why `bytes` (of declared `length`) cannot be a command line, or nil if it can.
+  static func rejection(of bytes: [UInt8], length: Int) -> LogLine? {
+    if length > maximumLength {
+      return "\(length) bytes exceeds the \(maximumLength)-byte limit"
+    }
+    for (offset, byte) in bytes.enumerated() where !isAllowed(byte) {
+      return "byte 0x\(hex: byte, digits: 2) at offset \(offset) is not printable ASCII"
+    }
+    return nil
+  }
+
+  private static func isAllowed(_ byte: UInt8) -> Bool {
+    (byte >= 0x20 && byte < 0x7f) || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
+  }
+}
+
+/// Options the kernel understands, parsed from `key=value` and bare-word tokens.
+/// Unknown tokens are reported and ignored, so an old kernel boots with new options.
+struct BootOptions {
+  var test: TestHook? = nil
+
+  static func parse(_ text: [UInt8]) -> BootOptions {
+    var options = BootOptions()
+    for token in text.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0a }) {
+      let parts = token.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+      let key = parts[0]
+      let value = parts.count > 1 ? parts[1] : []
+      if key.elementsEqual("test".utf8) {
+        if let hook = TestHook(named: value) {
+          options.test = hook
+        } else {
+          kprint("CMDLINE: unknown test \"\(escaping: value)\" ignored")
+        }
+      } else {
+        kprint("CMDLINE: unknown option \"\(escaping: token)\" ignored")
+      }
+    }
+    return options
+  }
+}
+
+/// Test hooks selected with `test=<name>` (DESIGN.md §3): one ISO serves every test.
+enum TestHook {
+  case panic          // a controlled panic through the real panic path
+  case bootInfo       // the Multiboot2 parser against crafted malformed lists
+  case bootInfoPanic  // a malformed list through kmain's own boot-info path
+
+  init?<S: Sequence<UInt8>>(named name: S) {
+    if name.elementsEqual("panic".utf8) {
+      self = .panic
+    } else if name.elementsEqual("bootinfo".utf8) {
+      self = .bootInfo
+    } else if name.elementsEqual("bootinfo-panic".utf8) {
+      self = .bootInfoPanic
+    } else {
+      return nil
+    }
+  }
+}
