@@ -1,0 +1,3 @@
+import SpecXML
+import CLayout
+public func probe() -> String { ClangLayoutReader.clangVersion }
