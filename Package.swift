@@ -32,11 +32,14 @@ let package = Package(
     .systemLibrary(name: "CLibClang", path: "gen/Sources/CLibClang"),
     // libxml2's headers pull in ICU, whose types clash with Foundation's copy, so the
     // XML reader imports Glibc only and hands plain Swift values to everything else.
+    // Library evolution keeps its `internal import` of libxml2 invisible to clients
+    // (without it, every importer would load libxml2's headers, and the clash with it).
     .target(
-      name: "SpecXML", dependencies: ["CLibXML2"], path: "gen/Sources/SpecXML"),
+      name: "SpecXML", dependencies: ["CLibXML2"], path: "gen/Sources/SpecXML",
+      swiftSettings: [.unsafeFlags(["-enable-library-evolution"])]),
     .target(
       name: "CLayout", dependencies: ["CLibClang"], path: "gen/Sources/CLayout",
-      swiftSettings: [.unsafeFlags(["-Xcc", "-I\(llvmRoot)/include"])],
+      swiftSettings: [.unsafeFlags(["-enable-library-evolution", "-Xcc", "-I\(llvmRoot)/include"])],
       linkerSettings: [.unsafeFlags(["-L\(llvmRoot)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(llvmRoot)/lib"])]),
     .target(
       name: "AbigenCore", dependencies: ["SpecXML", "CLayout"], path: "gen/Sources/AbigenCore"),

@@ -11,6 +11,12 @@ public struct CFieldLayout: Sendable, Equatable {
   public let name: String
   public let offset: Int  // bytes
   public let size: Int
+
+  public init(name: String, offset: Int, size: Int) {
+    self.name = name
+    self.offset = offset
+    self.size = size
+  }
 }
 
 public struct CStructLayout: Sendable, Equatable {
@@ -37,28 +43,51 @@ public enum ClangLayoutReader {
     return String(cString: clang_getCString(version))
   }
 
+  /// The folder of libclang's own builtin headers (stdint.h, stddef.h), which a
+  /// freestanding parse needs: /usr/lib/llvm-<major>/lib/clang/<version>/include for the
+  /// libclang in use. Derived from its version, never hard-coded.
+  public static func resourceIncludeDirectory() -> String? {
+    let version = clangVersion  // "Debian clang version 14.0.6"
+    guard let number = version.split(separator: " ").first(where: { $0.first?.isNumber == true }),
+      let major = number.split(separator: ".").first
+    else { return nil }
+    let base = "/usr/lib/llvm-\(major)/lib/clang"
+    for candidate in ["\(base)/\(number)/include", "\(base)/\(major)/include"] {
+      if access(candidate + "/stdint.h", F_OK) == 0 { return candidate }
+    }
+    return nil
+  }
+
   /// Parses `source` (a translation unit named `fileName`) with `arguments`, then
   /// reports every struct whose name starts with `prefix` and the value of every
   /// integer variable named in `constantProbes` (the caller writes one
   /// `static const long long probe = MACRO;` per constant it wants evaluated).
   public static func read(
-    source: String, fileName: String, arguments: [String], prefix: String
+    source: String, fileName: String, headers: [(path: String, contents: String)] = [],
+    arguments: [String], prefix: String
   ) -> Result<CLayoutReport, CLayoutError> {
     guard let index = clang_createIndex(0, 0) else {
       return .failure(CLayoutError(message: "libclang: cannot create an index"))
     }
     defer { clang_disposeIndex(index) }
 
+    // The translation unit and the headers it includes are handed to libclang as
+    // in-memory files, so nothing is written to disk.
     var unit: CXTranslationUnit?
-    let code = source.withCString { text -> CXErrorCode in
-      fileName.withCString { name in
-        var unsaved = CXUnsavedFile(Filename: name, Contents: text, Length: UInt(strlen(text)))
-        return withCStrings(arguments) { argv in
-          clang_parseTranslationUnit2(
-            index, name, argv, Int32(arguments.count), &unsaved, 1,
-            CXTranslationUnit_SkipFunctionBodies.rawValue, &unit)
-        }
-      }
+    let files = [(fileName, source)] + headers.map { ($0.path, $0.contents) }
+    let names = files.map { strdup($0.0)! }
+    let contents = files.map { strdup($0.1)! }
+    defer {
+      names.forEach { free($0) }
+      contents.forEach { free($0) }
+    }
+    var unsaved = (0..<files.count).map {
+      CXUnsavedFile(Filename: names[$0], Contents: contents[$0], Length: UInt(strlen(contents[$0])))
+    }
+    let code = withCStrings(arguments) { argv in
+      clang_parseTranslationUnit2(
+        index, names[0], argv, Int32(arguments.count), &unsaved, UInt32(unsaved.count),
+        CXTranslationUnit_SkipFunctionBodies.rawValue, &unit)
     }
     guard code == CXError_Success, let unit else {
       return .failure(CLayoutError(message: "libclang could not parse \(fileName) (error \(code.rawValue))"))
@@ -116,7 +145,9 @@ private func visitTopLevel(
     let name = spelling(cursor)
     if let result = clang_Cursor_Evaluate(cursor) {
       if clang_EvalResult_getKind(result) == CXEval_Int {
-        collector.report.constants[name] = clang_EvalResult_getAsLongLong(result)
+        collector.report.constants[name] = clang_EvalResult_isUnsignedInt(result) != 0
+          ? Int64(bitPattern: clang_EvalResult_getAsUnsigned(result))
+          : clang_EvalResult_getAsLongLong(result)
       }
       clang_EvalResult_dispose(result)
     }

@@ -29,6 +29,9 @@
  * mapped supervisor-only, and user address spaces end below it. */
 #define KERNEL_HEAP_BASE 0x00007f8000000000
 
+/* User space is everything below the heap window: PML4 slots 0-254. */
+#define USER_SPACE_END KERNEL_HEAP_BASE
+
 #define BOOT_STACK_SIZE 0x8000  /* 32 KiB */
 /* The early heap: 1 MiB of .bss, mapped at KERNEL_HEAP_BASE by one boot page table.
  * M1 keeps the window and backs it with the page allocator. */

@@ -1,3 +1,0 @@
-import SpecXML
-import CLayout
-public func probe() -> String { ClangLayoutReader.clangVersion }
