@@ -31,7 +31,11 @@ KERNEL_ELF := $(OUT)/kernel.elf
 ISO        := $(OUT)/apus.iso
 DEPS_STAMP := $(OUT)/.deps-ok
 
-.PHONY: all deps build image run debug test test-boot syms clean help
+ABIGEN        := .build/debug/abigen
+ABIGEN_INPUTS := Package.swift $(shell find gen/Sources -type f)
+ABI_BASELINE  := spec/baseline/abi_v0.json
+
+.PHONY: all deps build image run debug test test-boot test-gen gen abi-check abi-baseline syms clean help
 .DEFAULT_GOAL := build
 
 all: image
@@ -43,6 +47,9 @@ help:
 	@echo "make run     boot the ISO in QEMU (serial on this terminal)"
 	@echo "make debug   boot paused, with QEMU's gdb stub on :1234 (see README)"
 	@echo "make test    build everything and run every test"
+	@echo "make gen     regenerate every file abigen makes from spec/*.xml"
+	@echo "make abi-check     generated files current, ABI compatible with $(ABI_BASELINE)"
+	@echo "make abi-baseline  freeze the current ABI as the baseline (deliberately!)"
 	@echo "make syms    sorted kernel symbol map ($(OUT)/kernel.syms)"
 	@echo "make clean   remove $(OUT)/"
 
@@ -98,8 +105,29 @@ debug: $(ISO)
 	@echo "  gdb $(KERNEL_ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex continue"
 	@tools/run_qemu.sh --iso $(ISO) --gdb $(RUN_ARGS) || true
 
+# --- ABI generator ------------------------------------------------------------------
+# Generated files are committed (kernel/generated, ulib/generated, ulib/swift/generated,
+# docs/abi), so building the kernel never needs abigen; `make test` fails if they are
+# stale. See README "Changing the ABI".
+$(ABIGEN): $(ABIGEN_INPUTS) | $(DEPS_STAMP)
+	swift build --product abigen
+	@touch $@
+
+gen: $(ABIGEN)
+	$(ABIGEN) generate
+
+abi-check: $(ABIGEN)
+	$(ABIGEN) verify
+	$(ABIGEN) check --baseline $(ABI_BASELINE)
+
+abi-baseline: $(ABIGEN)
+	$(ABIGEN) dump --output $(ABI_BASELINE)
+
 # --- tests --------------------------------------------------------------------------
-test: test-boot
+test: test-gen abi-check test-boot
+
+test-gen: | $(DEPS_STAMP)
+	swift test
 
 test-boot: $(ISO)
 	$(PYTHON) -m pytest -q tests

@@ -4,14 +4,32 @@
 // libxml2's headers and Foundation disagree about ICU's types (DESIGN.md §2).
 internal import CLibXML2
 
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #endif
+
+/// libxml2 reports errors through a process-wide hook; one document at a time.
+private let libxml2 = Mutex(())
 
 public enum SpecXMLReader {
   /// Parses `source` (the contents of `fileName`) and validates it against the XSD at
   /// `schemaPath`. Returns the root element, or throws every problem found.
   public static func read(
+    source: [UInt8], fileName: String, schemaPath: String
+  ) throws(XMLProblems) -> XMLElement {
+    let outcome = libxml2.withLock { _ -> Result<XMLElement, XMLProblems> in
+      do throws(XMLProblems) {
+        return .success(try readLocked(source: source, fileName: fileName, schemaPath: schemaPath))
+      } catch {
+        return .failure(error)
+      }
+    }
+    return try outcome.get()
+  }
+
+  private static func readLocked(
     source: [UInt8], fileName: String, schemaPath: String
   ) throws(XMLProblems) -> XMLElement {
     let collector = ProblemCollector()
@@ -90,7 +108,8 @@ private func collectStructuredError(_ context: UnsafeMutableRawPointer?, _ error
   if let node = error.pointee.node, let located = collector.positionOfNode[node] {
     position = XMLPosition(line: located.line, column: located.column)
   }
-  if position.column == 0 { position = XMLPosition(line: position.line, column: 1) }
+  // libxml2 says line 0 or column 0 when it has no position; point at the start.
+  position = XMLPosition(line: max(position.line, 1), column: max(position.column, 1))
   collector.problems.append(XMLProblem(position: position, message: message))
 }
 

@@ -16,10 +16,13 @@ struct SpecOptions: ParsableArguments {
   @Option(help: "Folder of the spec files (and apus-abi.xsd).")
   var specDir = "spec"
 
+  @Option(help: "The XSD every spec is validated against (default: <spec-dir>/apus-abi.xsd).")
+  var schema: String?
+
   @Option(help: "Repository root that generated paths are relative to.")
   var root = "."
 
-  var generator: Generator { Generator(specDirectory: specDir, displayDirectory: specDir) }
+  var generator: Generator { Generator(specDirectory: specDir, displayDirectory: specDir, schema: schema) }
 }
 
 /// Runs `body`, printing abigen's own errors the way compilers do.
@@ -41,9 +44,8 @@ struct Generate: ParsableCommand {
 
   func run() throws {
     try reporting {
-      let files = Generator.outputs(for: try options.generator.load())
-      let changed = try OutputWriter.write(files, under: options.root)
-      print(changed.isEmpty ? "abigen: \(files.count) files up to date" : "abigen: wrote \(changed.joined(separator: ", "))")
+      let changed = try options.generator.generate(into: options.root)
+      print(changed.isEmpty ? "abigen: generated files up to date" : "abigen: wrote \(changed.joined(separator: ", "))")
     }
   }
 }

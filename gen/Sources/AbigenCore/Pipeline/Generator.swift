@@ -16,9 +16,19 @@ public struct Generator {
   }
 
   public func load() throws -> SpecSet {
+    guard FileManager.default.isReadableFile(atPath: schema) else {
+      throw AbigenFailure("cannot read the spec schema \(schema)")
+    }
     let specs = try SpecLoader.load(directory: specDirectory, displayDirectory: displayDirectory, schema: schema)
     try SpecValidator.validate(specs)
     return specs
+  }
+
+  /// The whole `abigen generate`: load, validate, emit, write under `root`. Throws
+  /// before writing anything if any stage fails. Returns the paths that changed.
+  @discardableResult
+  public func generate(into root: String) throws -> [String] {
+    try OutputWriter.write(Self.outputs(for: try load()), under: root)
   }
 
   /// Every generated file, in a fixed order.

@@ -39,6 +39,17 @@ public enum SpecValidator {
       problems.add(abi.origin.element, "the ABI must declare error '\(required)': the generated dispatcher returns it")
     }
     validate(abi.types, version: abi.version, &problems)
+    if !abi.handleKinds.isEmpty {
+      let close = abi.syscalls.first { $0.name == SpecVocabulary.handleClose }
+      // A close argument without a kind is reported where it is written.
+      let argument = close?.arguments.first
+      if close?.arguments.count != 1 || argument?.typeName != SpecVocabulary.handle
+        || (argument?.kind != nil && argument?.kind != SpecVocabulary.anyKind)
+      {
+        problems.add(close?.origin.element ?? abi.origin.element,
+          "the ABI must declare '\(SpecVocabulary.handleClose)' taking one handle of kind \"any\": generated handle types close themselves with it")
+      }
+    }
 
     var numbers: [Int: (String, SourceLocation)] = [:]
     var names: [String: SourceLocation] = [:]
@@ -145,8 +156,15 @@ public enum SpecValidator {
         let isStruct: Bool
         if case .structure = named { isStruct = true } else { isStruct = false }
         if let length = argument.length {
+          if let other = call.arguments.first(where: { $0.name != argument.name && $0.pointer != nil && $0.length == length }),
+            call.arguments.firstIndex(where: { $0.name == other.name })! < call.arguments.firstIndex(where: { $0.name == argument.name })!
+          {
+            problems.add(at.at("length"), "length '\(length)' already counts '\(other.name)'; give each pointer its own length")
+          }
           if let lengthArgument = call.arguments.first(where: { $0.name == length }) {
-            if lengthArgument.pointer != nil || Scalar(rawValue: lengthArgument.typeName).map({ $0.isSigned }) != false {
+            // An unknown type is reported on the length argument itself.
+            let lengthKnown = Scalar(rawValue: lengthArgument.typeName) != nil || abi.types.named(lengthArgument.typeName) != nil
+            if lengthKnown && (lengthArgument.pointer != nil || Scalar(rawValue: lengthArgument.typeName).map({ $0.isSigned }) != false) {
               problems.add(at.at("length"),
                 "length '\(length)' of argument '\(argument.name)' must be an unsigned integer argument")
             }
@@ -157,7 +175,7 @@ public enum SpecValidator {
           problems.add(at.at("pointer"),
             "pointer argument '\(argument.name)' of '\(call.name)' has no length: name the argument that counts its elements")
         }
-        require(SpecVocabulary.fault, because: "argument '\(argument.name)' is a \(direction.rawValue) pointer", at: at.element)
+        require(SpecVocabulary.fault, because: "argument '\(argument.name)' is an \(direction.rawValue) pointer", at: at.element)
         continue
       }
       if argument.length != nil {
