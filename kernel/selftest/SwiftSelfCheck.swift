@@ -1,6 +1,7 @@
 // Proves at boot that the Swift features the kernel relies on work in this build:
 // class allocation and release (through the kernel heap), array growth, generics and
-// a noncopyable type's ownership. `SWIFT: kmain ok` is printed only if every result
+// a noncopyable type's ownership — and that Swift lays out every ABI struct exactly as
+// the generated C header asserts. `SWIFT: kmain ok` is printed only if every result
 // is right; a wrong one panics with the name of the check that failed.
 
 enum SwiftSelfCheck {
@@ -10,6 +11,7 @@ enum SwiftSelfCheck {
     check(arrayGrowth(), "array growth")
     check(generics(), "generic functions")
     check(noncopyableOwnership(), "noncopyable ownership")
+    check(AbiLayout.verify(), "ABI struct layouts (kernel/generated/AbiTypes.swift)")
     check(KernelHeap.early.bytesInUse == heapBefore, "heap returned to its starting size")
     kprint("SWIFT: kmain ok")
   }
