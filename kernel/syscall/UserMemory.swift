@@ -39,38 +39,30 @@ enum UserSpace {
   }
 }
 
-/// One value the kernel may read (a spec `in` pointer without a length).
-struct UserIn<Element> {
+/// How the kernel may use a user pointer; the spec's pointer direction picks one.
+/// M3's copy routines are defined only for the access that allows them, so writing
+/// through an `in` pointer does not compile.
+protocol UserAccess {}
+enum ReadAccess: UserAccess {}       // spec `in`
+enum WriteAccess: UserAccess {}      // spec `out`
+enum ReadWriteAccess: UserAccess {}  // spec `inout`
+
+/// One value of `Element` in user memory (a spec pointer without a length).
+struct UserPointer<Element, Access: UserAccess> {
   let address: UInt64
+
   init(address: UInt64) throws(AbiError) {
     _ = try UserSpace.checkRange(address: address, count: 1, of: Element.self)
     self.address = address
   }
 }
 
-/// One value the kernel may write (`out`).
-struct UserOut<Element> {
-  let address: UInt64
-  init(address: UInt64) throws(AbiError) {
-    _ = try UserSpace.checkRange(address: address, count: 1, of: Element.self)
-    self.address = address
-  }
-}
-
-/// One value the kernel may read and write (`inout`).
-struct UserInOut<Element> {
-  let address: UInt64
-  init(address: UInt64) throws(AbiError) {
-    _ = try UserSpace.checkRange(address: address, count: 1, of: Element.self)
-    self.address = address
-  }
-}
-
-/// `count` elements the kernel may read (an `in` pointer with a length).
-struct UserInBuffer<Element> {
+/// `count` values of `Element` in user memory (a spec pointer with a length).
+struct UserBuffer<Element, Access: UserAccess> {
   let address: UInt64
   let count: UInt64
   let byteCount: UInt64
+
   init(address: UInt64, count: UInt64) throws(AbiError) {
     byteCount = try UserSpace.checkRange(address: address, count: count, of: Element.self)
     self.address = address
@@ -78,26 +70,10 @@ struct UserInBuffer<Element> {
   }
 }
 
-/// `count` elements the kernel may write.
-struct UserOutBuffer<Element> {
-  let address: UInt64
-  let count: UInt64
-  let byteCount: UInt64
-  init(address: UInt64, count: UInt64) throws(AbiError) {
-    byteCount = try UserSpace.checkRange(address: address, count: count, of: Element.self)
-    self.address = address
-    self.count = count
-  }
-}
-
-/// `count` elements the kernel may read and write.
-struct UserInOutBuffer<Element> {
-  let address: UInt64
-  let count: UInt64
-  let byteCount: UInt64
-  init(address: UInt64, count: UInt64) throws(AbiError) {
-    byteCount = try UserSpace.checkRange(address: address, count: count, of: Element.self)
-    self.address = address
-    self.count = count
-  }
-}
+// The names the generated dispatcher uses (GeneratedText.kernelUserPointer).
+typealias UserIn<Element> = UserPointer<Element, ReadAccess>
+typealias UserOut<Element> = UserPointer<Element, WriteAccess>
+typealias UserInOut<Element> = UserPointer<Element, ReadWriteAccess>
+typealias UserInBuffer<Element> = UserBuffer<Element, ReadAccess>
+typealias UserOutBuffer<Element> = UserBuffer<Element, WriteAccess>
+typealias UserInOutBuffer<Element> = UserBuffer<Element, ReadWriteAccess>
