@@ -68,6 +68,7 @@ build: $(KERNEL_ELF)
 $(OUT)/kernel/kernel.o: $(KERNEL_SWIFT) $(SHIM_HEADERS) Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(SWIFTC) $(SWIFT_KERNEL_FLAGS) -c $(KERNEL_SWIFT) -o $@
+	@touch $@  # swiftc keeps an unchanged object's old mtime; make needs a new one
 
 $(OUT)/arch/%.o: arch/%.S $(SHIM_HEADERS) Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
