@@ -8,6 +8,7 @@ SWIFTC     := $(TOOLBIN)swiftc
 CLANG      := $(TOOLBIN)clang
 LD         := $(TOOLBIN)ld.lld
 NM         := $(TOOLBIN)llvm-nm
+DEMANGLE   := $(TOOLBIN)swift-demangle
 PYTHON     ?= python3
 
 # Compiler flags live here and only here; docs/build/toolchain.md explains each.
@@ -81,16 +82,23 @@ $(OUT)/kernel.ld: boot/kernel.ld $(SHIM_INCLUDE)/kernel_layout.h
 $(KERNEL_ELF): $(OUT)/kernel/kernel.o $(ARCH_OBJS) $(OUT)/kernel.ld
 	$(LD) $(LDFLAGS) -T $(OUT)/kernel.ld -Map=$(OUT)/kernel.map -o $@ $(ARCH_OBJS) $(OUT)/kernel/kernel.o
 
+# Backtraces are named from kernel.sym, a boot module GRUB loads beside the kernel;
+# kernel.syms is the same table as text, for people.
+SYMBOL_MODULE := $(OUT)/kernel.sym
+$(SYMBOL_MODULE): $(KERNEL_ELF) tools/mksyms.py
+	$(NM) -n --defined-only $< | $(PYTHON) tools/mksyms.py $(DEMANGLE) $@
+
 syms: $(OUT)/kernel.syms
 $(OUT)/kernel.syms: $(KERNEL_ELF)
-	$(NM) -n --demangle $< > $@
+	$(NM) -n --defined-only $< | $(DEMANGLE) --simplified --compact > $@
 
 # --- image --------------------------------------------------------------------------
 image: $(ISO)
 
-$(ISO): $(KERNEL_ELF) boot/grub.cfg | $(DEPS_STAMP)
+$(ISO): $(KERNEL_ELF) $(SYMBOL_MODULE) boot/grub.cfg | $(DEPS_STAMP)
 	@rm -rf $(OUT)/iso && mkdir -p $(OUT)/iso/boot/grub
 	cp $(KERNEL_ELF) $(OUT)/iso/boot/kernel.elf
+	cp $(SYMBOL_MODULE) $(OUT)/iso/boot/kernel.sym
 	cp boot/grub.cfg $(OUT)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(OUT)/iso 2> $(OUT)/grub-mkrescue.log || { cat $(OUT)/grub-mkrescue.log; exit 1; }
 

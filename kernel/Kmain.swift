@@ -14,6 +14,16 @@ func kmain(_ magic: UInt32, _ bootInfoPhysical: UInt64) -> Never {
   let options = KernelCommandLine.assemble(multiboot: bootInfo.commandLine)
   kprint("KERNEL: boot ok")
 
+  // Exceptions are reported from here on.
+  Traps.install()
+  // Memory: pages, the kernel's own page tables, then a heap on pages and stacks with
+  // guard gaps for the exceptions that must not run on a broken stack.
+  PageAllocator.start(bootInfo)
+  KernelAddressSpace.start(bootInfo)
+  KernelHeap.startPaged()
+  DescriptorTables.installInterruptStacks()
+  KernelSymbols.load(bootInfo)
+
   SwiftSelfCheck.run()
   if let hook = options.test { TestHooks.run(hook) }
   haltCleanly()
@@ -36,9 +46,4 @@ func haltCleanly() -> Never {
   }
   kprint("KERNEL: halt ok")
   Machine.exit(.cleanHalt)
-}
-
-/// Where the kernel image lives, from the linker script.
-enum KernelImage {
-  static let virtualBase = UInt(KERNEL_VMA)
 }

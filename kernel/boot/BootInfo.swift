@@ -26,6 +26,13 @@ struct BootInfo {
   var infoStart: UInt64 = 0
   var infoEnd: UInt64 = 0
 
+  /// The end of the highest module, so allocators can stay clear of all of them.
+  var modulesEnd: UInt64 {
+    var end: UInt64 = 0
+    for module in modules { end = max(end, module.end) }
+    return end
+  }
+
   var usableBytes: UInt64 {
     var total: UInt64 = 0
     for region in memoryMap where region.kind == .available { total &+= region.length }

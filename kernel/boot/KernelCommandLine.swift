@@ -72,20 +72,39 @@ struct BootOptions {
 }
 
 /// Test hooks selected with `test=<name>` (DESIGN.md §3): one ISO serves every test.
-enum TestHook {
+enum TestHook: CaseIterable {
   case panic          // a controlled panic through the real panic path
   case bootInfo       // the Multiboot2 parser against crafted malformed lists
   case bootInfoPanic  // a malformed list through kmain's own boot-info path
+  case pageFault      // a kernel write to an unmapped address
+  case breakpoint     // int3: reported, then execution resumes
+  case divideError    // a divide by zero in kernel mode
+  case stackOverflow  // unbounded recursion into the boot stack's guard page
+  case writeProtect   // a write to kernel text
+  case memory         // page allocator and heap exhaustion and return
+
+  var name: StaticString {
+    switch self {
+    case .panic: "panic"
+    case .bootInfo: "bootinfo"
+    case .bootInfoPanic: "bootinfo-panic"
+    case .pageFault: "pagefault"
+    case .breakpoint: "breakpoint"
+    case .divideError: "divzero"
+    case .stackOverflow: "stackoverflow"
+    case .writeProtect: "writeprotect"
+    case .memory: "mm"
+    }
+  }
 
   init?<S: Sequence<UInt8>>(named name: S) {
-    if name.elementsEqual("panic".utf8) {
-      self = .panic
-    } else if name.elementsEqual("bootinfo".utf8) {
-      self = .bootInfo
-    } else if name.elementsEqual("bootinfo-panic".utf8) {
-      self = .bootInfoPanic
-    } else {
-      return nil
+    for hook in TestHook.allCases {
+      let matches = hook.name.withUTF8Buffer { name.elementsEqual($0) }
+      if matches {
+        self = hook
+        return
+      }
     }
+    return nil
   }
 }

@@ -13,6 +13,11 @@ struct PanicCode {
   static let heapCorruption = PanicCode(rawValue: UInt32(PANIC_HEAP_CORRUPTION))
   static let stackSmashed = PanicCode(rawValue: UInt32(PANIC_STACK_SMASHED))
   static let selfCheckFailed = PanicCode(rawValue: UInt32(PANIC_SELF_CHECK_FAILED))
+  static let kernelFault = PanicCode(rawValue: UInt32(PANIC_KERNEL_FAULT))
+  static let doubleFault = PanicCode(rawValue: UInt32(PANIC_DOUBLE_FAULT))
+  static let unexpectedTrap = PanicCode(rawValue: UInt32(PANIC_UNEXPECTED_TRAP))
+  static let outOfPages = PanicCode(rawValue: UInt32(PANIC_OUT_OF_PAGES))
+  static let badMemoryMap = PanicCode(rawValue: UInt32(PANIC_BAD_MEMORY_MAP))
 }
 
 /// Stops the kernel: prints `KERNEL: panic code=0x<hex> reason=<text>` and exits

@@ -13,10 +13,10 @@ func posix_memalign(
   guard alignment >= MemoryLayout<UnsafeRawPointer>.size,
     alignment & (alignment - 1) == 0
   else { return EINVAL }
-  guard let memory = KernelHeap.early.allocate(size: size, alignment: alignment) else {
+  guard let memory = KernelHeap.allocate(size: size, alignment: alignment) else {
     // Swift's runtime cannot recover from a failed allocation, so say why here
     // rather than let it trap without a word.
-    kernelPanic(.outOfMemory, "kernel heap exhausted: \(size) bytes requested, \(KernelHeap.early.bytesInUse) in use")
+    kernelPanic(.outOfMemory, "kernel heap exhausted: \(size) bytes requested, \(KernelHeap.bytesInUse) in use")
   }
   result.pointee = memory
   return 0
@@ -27,7 +27,7 @@ func posix_memalign(
 @_cdecl("kernel_heap_free")
 func kernelHeapFree(_ pointer: UnsafeMutableRawPointer?) {
   guard let pointer else { return }
-  if !KernelHeap.early.free(pointer) {
+  if !KernelHeap.free(pointer) {
     kernelPanic(.heapCorruption, "free(0x\(hex: UInt(bitPattern: pointer))): not a live heap block")
   }
 }

@@ -6,13 +6,13 @@
 
 enum SwiftSelfCheck {
   static func run() {
-    let heapBefore = KernelHeap.early.bytesInUse
+    let heapBefore = KernelHeap.bytesInUse
     check(classLifetime(), "class allocation and release")
     check(arrayGrowth(), "array growth")
     check(generics(), "generic functions")
     check(noncopyableOwnership(), "noncopyable ownership")
     check(AbiLayout.verify(), "ABI struct layouts (kernel/generated/AbiTypes.swift)")
-    check(KernelHeap.early.bytesInUse == heapBefore, "heap returned to its starting size")
+    check(KernelHeap.bytesInUse == heapBefore, "heap returned to its starting size")
     kprint("SWIFT: kmain ok")
   }
 
@@ -35,14 +35,14 @@ enum SwiftSelfCheck {
 
   private static func classLifetime() -> Bool {
     Probe.released = 0
-    let before = KernelHeap.early.bytesInUse
+    let before = KernelHeap.bytesInUse
     for value in 0..<16 { retained.append(Probe(value: value)) }
-    let whileAlive = KernelHeap.early.bytesInUse
+    let whileAlive = KernelHeap.bytesInUse
     var sum = 0
     for probe in retained { sum += probe.value }
     retained = []
     return whileAlive > before && sum == 120 && Probe.released == 16
-      && KernelHeap.early.bytesInUse == before
+      && KernelHeap.bytesInUse == before
   }
 
   // MARK: array growth

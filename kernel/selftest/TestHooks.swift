@@ -1,7 +1,12 @@
 // Runs the test hook named by `test=` on the command line (DESIGN.md §3), after the
 // normal boot has succeeded, so every hook also proves the boot path still works.
+// Hooks that fault do it on purpose, through the real exception path.
+import X86Shim
 
 enum TestHooks {
+  /// The address the pagefault hook writes to: PML4 slot 384, never mapped.
+  static let unmappedAddress: UInt64 = 0xffff_c000_dead_b000
+
   static func run(_ hook: TestHook) {
     kprint("TEST: running \(hook.name)")
     switch hook {
@@ -11,16 +16,41 @@ enum TestHooks {
       BootInfoSelfTest.run()
     case .bootInfoPanic:
       BootInfoSelfTest.panicThroughBootPath()
+    case .pageFault:
+      writeToUnmappedAddress()
+    case .breakpoint:
+      x86_int3()
+      kprint("TEST: resumed after the breakpoint")
+    case .divideError:
+      kprint("TEST: quotient \(x86_divide(1, UInt64(KernelCommandLine.maximumLength) &- 512))")
+    case .stackOverflow:
+      kprint("TEST: recursion returned \(recurse(0))")
+    case .writeProtect:
+      writeToKernelText()
+    case .memory:
+      MemorySelfTest.run()
     }
   }
-}
 
-extension TestHook {
-  var name: StaticString {
-    switch self {
-    case .panic: "panic"
-    case .bootInfo: "bootinfo"
-    case .bootInfoPanic: "bootinfo-panic"
-    }
+  @inline(never)
+  static func writeToUnmappedAddress() {
+    kprint("TEST: writing to 0x\(hex: unmappedAddress)")
+    UnsafeMutablePointer<UInt64>(bitPattern: UInt(unmappedAddress))!.pointee = 1
+  }
+
+  @inline(never)
+  static func writeToKernelText() {
+    let address = UInt64(layout_text_start()) + 0x40
+    kprint("TEST: writing to kernel text at 0x\(hex: address)")
+    UnsafeMutablePointer<UInt8>(bitPattern: UInt(address))!.pointee = 0xcc
+  }
+
+  /// Each frame holds a buffer the next call reads, so the recursion cannot become a
+  /// loop: it runs until the stack meets its guard page.
+  @inline(never)
+  static func recurse(_ depth: Int) -> Int {
+    var buffer = InlineArray<128, UInt8>(repeating: UInt8(truncatingIfNeeded: depth))
+    buffer[depth % 128] = 1
+    return recurse(depth + 1) &+ Int(buffer[(depth * 7) % 128])
   }
 }

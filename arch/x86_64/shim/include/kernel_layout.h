@@ -32,6 +32,19 @@
 /* User space is everything below the heap window: PML4 slots 0-254. */
 #define USER_SPACE_END KERNEL_HEAP_BASE
 
+/* The heap window's size: 1 GiB of virtual space (its first EARLY_HEAP_SIZE bytes are
+ * the bootstrap arena). A bitmap of HEAP_WINDOW_SIZE / 4096 bits, reserved in .bss,
+ * tracks which of its pages are in use. */
+#define HEAP_WINDOW_SIZE 0x40000000
+
+/* Kernel stacks (threads, IST): slots of KERNEL_STACK_SLOT_SIZE bytes from here; each
+ * slot maps KERNEL_STACK_SIZE bytes at its top and leaves the rest unmapped, so an
+ * overflow runs into a guard gap. PML4 slot 510. */
+#define KERNEL_STACKS_BASE 0xffffff0000000000
+#define KERNEL_STACK_SLOT_SIZE 0x10000  /* 64 KiB */
+#define KERNEL_STACK_SIZE 0x4000        /* 16 KiB */
+#define KERNEL_STACK_SLOTS 4096
+
 #define BOOT_STACK_SIZE 0x8000  /* 32 KiB */
 /* The early heap: 1 MiB of .bss, mapped at KERNEL_HEAP_BASE by one boot page table.
  * M1 keeps the window and backs it with the page allocator. */
@@ -42,8 +55,10 @@
 /* Addresses the linker script defines; read through functions because Swift cannot
  * name a symbol's address directly. */
 extern char __kernel_start[], __kernel_end[], __bss_start[], __bss_end[];
-extern char __early_heap_start[], __early_heap_end[];
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[], __data_start[];
+extern char __early_heap_start[], __early_heap_end[], __heap_window_bitmap[];
 extern char x86_boot_stack_guard[], x86_boot_stack_top[];
+extern char x86_trap_stubs_start[], x86_trap_stubs_end[];
 
 static inline uintptr_t layout_kernel_start(void) { return (uintptr_t)__kernel_start; }
 static inline uintptr_t layout_kernel_end(void) { return (uintptr_t)__kernel_end; }
@@ -51,6 +66,14 @@ static inline uintptr_t layout_kernel_end(void) { return (uintptr_t)__kernel_end
 static inline uintptr_t layout_early_heap_physical(void) {
   return (uintptr_t)__early_heap_start - KERNEL_VMA;
 }
+static inline uintptr_t layout_text_start(void) { return (uintptr_t)__text_start; }
+static inline uintptr_t layout_text_end(void) { return (uintptr_t)__text_end; }
+static inline uintptr_t layout_rodata_start(void) { return (uintptr_t)__rodata_start; }
+static inline uintptr_t layout_rodata_end(void) { return (uintptr_t)__rodata_end; }
+static inline uintptr_t layout_data_start(void) { return (uintptr_t)__data_start; }
+static inline uintptr_t layout_heap_window_bitmap(void) { return (uintptr_t)__heap_window_bitmap; }
+static inline uintptr_t layout_trap_stubs_start(void) { return (uintptr_t)x86_trap_stubs_start; }
+static inline uintptr_t layout_trap_stubs_end(void) { return (uintptr_t)x86_trap_stubs_end; }
 static inline uintptr_t layout_boot_stack_guard(void) { return (uintptr_t)x86_boot_stack_guard; }
 static inline uintptr_t layout_boot_stack_top(void) { return (uintptr_t)x86_boot_stack_top; }
 #endif

@@ -12,5 +12,10 @@
 #define PANIC_HEAP_CORRUPTION     0x06 /* free() of a pointer the heap did not hand out */
 #define PANIC_STACK_SMASHED       0x07 /* __stack_chk_fail: a stack canary was overwritten */
 #define PANIC_SELF_CHECK_FAILED   0x08 /* a boot self-check saw a wrong result */
+#define PANIC_KERNEL_FAULT        0x09 /* a CPU exception in kernel mode (#PF, #GP, #UD, #DE, ...) */
+#define PANIC_DOUBLE_FAULT        0x0a /* #DF, reported from its IST stack */
+#define PANIC_UNEXPECTED_TRAP     0x0b /* an interrupt vector nobody handles */
+#define PANIC_OUT_OF_PAGES        0x0c /* the physical page allocator is exhausted */
+#define PANIC_BAD_MEMORY_MAP      0x0d /* the memory map leaves nothing to run on */
 
 #endif

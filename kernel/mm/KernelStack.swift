@@ -1,0 +1,77 @@
+// Kernel stacks for threads and the IST: each lives in its own KERNEL_STACK_SLOT_SIZE
+// slot above KERNEL_STACKS_BASE with only its top KERNEL_STACK_SIZE bytes mapped, so a
+// stack that overflows runs into unmapped guard space and faults instead of
+// corrupting its neighbour. A KernelStack owns its slot and pages: dropping it unmaps
+// them and returns the pages.
+import X86Shim
+
+@frozen @usableFromInline
+struct KernelStack: ~Copyable {
+  let slot: Int
+
+  /// The highest address of the stack; rsp starts here.
+  var top: UInt64 { Self.slotBase(slot) + UInt64(KERNEL_STACK_SLOT_SIZE) }
+  /// The lowest mapped address; everything below it in the slot is a guard.
+  var bottom: UInt64 { top - UInt64(KERNEL_STACK_SIZE) }
+
+  /// A fresh, mapped stack, or nil when slots or pages run out.
+  static func allocate() -> KernelStack? {
+    guard let slot = StackSlots.claim() else { return nil }
+    let stack = KernelStack(slot: slot)
+    var address = stack.bottom
+    while address < stack.top {
+      guard let page = PageAllocator.shared.allocateZeroed() else { return nil }  // deinit unwinds
+      do {
+        try KernelAddressSpace.tables.map(address, to: page.intoAddress(), flags: [.global, .writable, .noExecute])
+      } catch {
+        return nil
+      }
+      address += PageAllocator.pageSize
+    }
+    return stack
+  }
+
+  /// True when `address` lies in this slot's guard gap.
+  func isGuard(_ address: UInt64) -> Bool {
+    address >= Self.slotBase(slot) && address < bottom
+  }
+
+  static func slotBase(_ slot: Int) -> UInt64 {
+    UInt64(KERNEL_STACKS_BASE) + UInt64(slot) * UInt64(KERNEL_STACK_SLOT_SIZE)
+  }
+
+  /// The slot `address` falls in, if it is in the stack region.
+  static func slot(containing address: UInt64) -> Int? {
+    let base = UInt64(KERNEL_STACKS_BASE)
+    guard address >= base else { return nil }
+    let slot = Int((address - base) / UInt64(KERNEL_STACK_SLOT_SIZE))
+    return slot < Int(KERNEL_STACK_SLOTS) ? slot : nil
+  }
+
+  deinit {
+    var address = bottom
+    while address < top {
+      if let physical = KernelAddressSpace.tables.unmap(address) { PageAllocator.shared.release(physical) }
+      address += PageAllocator.pageSize
+    }
+    StackSlots.release(slot)
+  }
+}
+
+/// Which stack slots are taken: KERNEL_STACK_SLOTS bits.
+enum StackSlots {
+  nonisolated(unsafe) private static var taken = InlineArray<64, UInt64>(repeating: 0)
+
+  static func claim() -> Int? {
+    for word in 0..<64 where taken[word] != ~0 {
+      let bit = (~taken[word]).trailingZeroBitCount
+      taken[word] |= 1 << UInt64(bit)
+      return word * 64 + bit
+    }
+    return nil
+  }
+
+  static func release(_ slot: Int) {
+    taken[slot / 64] &= ~(1 << UInt64(slot % 64))
+  }
+}
