@@ -17,9 +17,9 @@ SHIM_INCLUDE  := arch/x86_64/shim/include
 KERNEL_CFLAGS := -mno-red-zone -mcmodel=kernel -mno-sse -mno-mmx -msoft-float
 KERNEL_DEBUG ?= 1
 SWIFT_KERNEL_FLAGS := -target $(TARGET) -enable-experimental-feature Embedded \
-    -wmo -parse-as-library -Osize -swift-version 6 -module-name Kernel \
+    -wmo -parse-as-library -Osize -g -swift-version 6 -module-name Kernel \
     $(addprefix -Xcc ,$(KERNEL_CFLAGS)) -I $(SHIM_INCLUDE) $(if $(filter 1,$(KERNEL_DEBUG)),-D DEBUG)
-ASFLAGS    := --target=$(TARGET) -ffreestanding -nostdinc -I $(SHIM_INCLUDE) $(KERNEL_CFLAGS)
+ASFLAGS    := --target=$(TARGET) -g -ffreestanding -nostdinc -I $(SHIM_INCLUDE) $(KERNEL_CFLAGS)
 LDFLAGS    := -nostdlib -static -z max-page-size=4096 --no-dynamic-linker \
     --defsym=free=kernel_heap_free
 
