@@ -36,7 +36,7 @@ ABIGEN        := .build/debug/abigen
 ABIGEN_INPUTS := Package.swift $(shell find gen/Sources -type f)
 ABI_BASELINE  := spec/baseline/abi_v0.json
 
-.PHONY: all deps build image run debug test test-boot test-gen gen abi-check abi-baseline syms clean help
+.PHONY: all deps build image run debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
 .DEFAULT_GOAL := build
 
 all: image
@@ -48,6 +48,7 @@ help:
 	@echo "make run     boot the ISO in QEMU (serial on this terminal)"
 	@echo "make debug   boot paused, with QEMU's gdb stub on :1234 (see README)"
 	@echo "make test    build everything and run every test"
+	@echo "make bench   deterministic benchmarks (QEMU -icount: ticks are guest instructions)"
 	@echo "make gen     regenerate every file abigen makes from spec/*.xml"
 	@echo "make abi-check     generated files current, ABI compatible with $(ABI_BASELINE)"
 	@echo "make abi-baseline  freeze the current ABI as the baseline (deliberately!)"
@@ -113,6 +114,13 @@ debug: $(ISO)
 	@echo "QEMU is paused with a gdb stub on :1234. In another terminal:"
 	@echo "  gdb $(KERNEL_ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex continue"
 	@tools/run_qemu.sh --iso $(ISO) --gdb $(RUN_ARGS) || true
+
+# Benchmarks: the guest TSC counts instructions under -icount shift=0, so the figures
+# are the same on every run and machine (DESIGN.md §7).
+bench: $(ISO)
+	@tools/run_qemu.sh --iso $(ISO) --icount --timeout 300 --cmdline bench > $(OUT)/bench.log; status=$$?; \
+	  grep '^BENCH ' $(OUT)/bench.log; \
+	  if [ $$status -ne 33 ]; then echo "bench: QEMU exited $$status; log in $(OUT)/bench.log"; exit 1; fi
 
 # --- ABI generator ------------------------------------------------------------------
 # Generated files are committed (kernel/generated, ulib/generated, ulib/swift/generated,

@@ -24,8 +24,14 @@ func kmain(_ magic: UInt32, _ bootInfoPhysical: UInt64) -> Never {
   DescriptorTables.installInterruptStacks()
   KernelSymbols.load(bootInfo)
 
+  // Threads: kmain becomes thread 0; the timer starts preempting once interrupts are on.
+  Scheduler.start()
+  Timer.start(bootInfo)
+  x86_sti()
+
   SwiftSelfCheck.run()
   if let hook = options.test { TestHooks.run(hook) }
+  if options.bench { Benchmarks.run() }
   haltCleanly()
 }
 

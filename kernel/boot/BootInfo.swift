@@ -22,6 +22,8 @@ struct BootInfo {
   var bootloaderName: [UInt8] = []
   var memoryMap: [MemoryRegion] = []
   var modules: [BootModule] = []
+  /// A copy of ACPI's RSDP, as the loader found it (empty without ACPI).
+  var rsdp: [UInt8] = []
   /// Physical range of the boot information itself, so M1 can keep it reserved.
   var infoStart: UInt64 = 0
   var infoEnd: UInt64 = 0

@@ -50,6 +50,8 @@ enum KernelCommandLine {
 /// Unknown tokens are reported and ignored, so an old kernel boots with new options.
 struct BootOptions {
   var test: TestHook? = nil
+  /// `bench`: run the benchmarks (make bench) before halting.
+  var bench = false
 
   static func parse(_ text: [UInt8]) -> BootOptions {
     var options = BootOptions()
@@ -57,7 +59,9 @@ struct BootOptions {
       let parts = token.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
       let key = parts[0]
       let value = parts.count > 1 ? parts[1] : []
-      if key.elementsEqual("test".utf8) {
+      if key.elementsEqual("bench".utf8) && parts.count == 1 {
+        options.bench = true
+      } else if key.elementsEqual("test".utf8) {
         if let hook = TestHook(named: value) {
           options.test = hook
         } else {
@@ -82,6 +86,11 @@ enum TestHook: CaseIterable {
   case stackOverflow  // unbounded recursion into the boot stack's guard page
   case writeProtect   // a write to kernel text
   case memory         // page allocator and heap exhaustion and return
+  case ticks          // sleep until the hundredth timer tick
+  case threads        // two threads interleave because the timer preempts them
+  case lockStress     // 8 threads x 10,000 increments under a spinlock, then a mutex
+  case lifecycle      // 1,000 threads created, run, exited and joined
+  case fpu            // FPU/SSE registers survive switches between threads using them
 
   var name: StaticString {
     switch self {
@@ -94,6 +103,11 @@ enum TestHook: CaseIterable {
     case .stackOverflow: "stackoverflow"
     case .writeProtect: "writeprotect"
     case .memory: "mm"
+    case .ticks: "ticks"
+    case .threads: "threads"
+    case .lockStress: "lockstress"
+    case .lifecycle: "lifecycle"
+    case .fpu: "fpu"
     }
   }
 

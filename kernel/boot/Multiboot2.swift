@@ -55,6 +55,8 @@ enum Multiboot2 {
     static let bootloaderName: UInt32 = 2
     static let module: UInt32 = 3
     static let memoryMap: UInt32 = 6
+    static let acpiOld: UInt32 = 14
+    static let acpiNew: UInt32 = 15
   }
 
   /// Locates the structure GRUB passed in EBX (a physical address) through the
@@ -108,6 +110,10 @@ enum Multiboot2 {
         info.modules.append(try module(payload, offset: offset))
       case TagType.memoryMap:
         info.memoryMap = try memoryMap(payload)
+      case TagType.acpiNew:
+        info.rsdp = Array(payload)  // the ACPI 2.0 copy wins over the 1.0 one
+      case TagType.acpiOld where info.rsdp.isEmpty:
+        info.rsdp = Array(payload)
       default:
         break  // tags the kernel does not use yet (framebuffer, ACPI, EFI, ...)
       }

@@ -14,9 +14,12 @@ enum KernelLog {
   static func write(_ line: LogLine) {
     guard consoleReady else { return }
     let port = Serial16550.com1
-    line.forEachByte { port.write($0) }
-    port.write(UInt8(ascii: "\r"))
-    port.write(UInt8(ascii: "\n"))
+    // One line at a time: a thread preempted mid-line must not split another's.
+    Interrupts.withDisabled {
+      line.forEachByte { port.write($0) }
+      port.write(UInt8(ascii: "\r"))
+      port.write(UInt8(ascii: "\n"))
+    }
   }
 }
 

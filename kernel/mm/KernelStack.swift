@@ -14,10 +14,21 @@ struct KernelStack: ~Copyable {
   /// The lowest mapped address; everything below it in the slot is a guard.
   var bottom: UInt64 { top - UInt64(KERNEL_STACK_SIZE) }
 
+  /// Takes back ownership of a stack handed out with `intoSlot()`.
+  init(adoptingSlot slot: Int) { self.slot = slot }
+
+  /// Gives up ownership; the caller keeps the slot number and must adopt it again to
+  /// free the stack.
+  consuming func intoSlot() -> Int {
+    let slot = self.slot
+    discard self
+    return slot
+  }
+
   /// A fresh, mapped stack, or nil when slots or pages run out.
   static func allocate() -> KernelStack? {
-    guard let slot = StackSlots.claim() else { return nil }
-    let stack = KernelStack(slot: slot)
+    guard let slot = Interrupts.withDisabled({ StackSlots.claim() }) else { return nil }
+    let stack = KernelStack(adoptingSlot: slot)
     var address = stack.bottom
     while address < stack.top {
       guard let page = PageAllocator.shared.allocateZeroed() else { return nil }  // deinit unwinds
@@ -54,7 +65,7 @@ struct KernelStack: ~Copyable {
       if let physical = KernelAddressSpace.tables.unmap(address) { PageAllocator.shared.release(physical) }
       address += PageAllocator.pageSize
     }
-    StackSlots.release(slot)
+    Interrupts.withDisabled { StackSlots.release(slot) }
   }
 }
 

@@ -84,6 +84,10 @@ struct PageAllocator {
 
   /// A free page, or nil when none is left.
   mutating func allocate() -> PhysicalPage? {
+    Interrupts.withDisabled { allocateLocked() }
+  }
+
+  private mutating func allocateLocked() -> PhysicalPage? {
     guard let words else { return nil }
     var index = hint
     while index < wordCount {
@@ -112,6 +116,10 @@ struct PageAllocator {
 
   /// Returns a page. Freeing a page that is not in use is a kernel bug: it panics.
   mutating func release(_ address: UInt64) {
+    Interrupts.withDisabled { releaseLocked(address) }
+  }
+
+  private mutating func releaseLocked(_ address: UInt64) {
     let frame = Int(address / Self.pageSize)
     guard address % Self.pageSize == 0, frame < frameCount, let words else {
       kernelPanic(.heapCorruption, "release of 0x\(hex: address): not a page this allocator manages")

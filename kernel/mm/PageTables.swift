@@ -9,6 +9,7 @@ struct PageFlags: OptionSet {
   static let present = PageFlags(rawValue: 1 << 0)
   static let writable = PageFlags(rawValue: 1 << 1)
   static let user = PageFlags(rawValue: 1 << 2)
+  static let writeThrough = PageFlags(rawValue: 1 << 3)
   static let cacheDisable = PageFlags(rawValue: 1 << 4)
   static let huge = PageFlags(rawValue: 1 << 7)
   static let global = PageFlags(rawValue: 1 << 8)
@@ -43,6 +44,10 @@ struct PageTables {
 
   /// Maps `virtual` to `physical` (both aligned to `size`).
   func map(_ virtual: UInt64, to physical: UInt64, size: PageSize = .small, flags: PageFlags) throws(MapError) {
+    try Interrupts.withDisabled { () throws(MapError) in try mapLocked(virtual, to: physical, size: size, flags: flags) }
+  }
+
+  private func mapLocked(_ virtual: UInt64, to physical: UInt64, size: PageSize, flags: PageFlags) throws(MapError) {
     let leafLevel = size == .small ? 1 : 2
     let entry = try walk(virtual, to: leafLevel, creating: true, user: flags.contains(.user))!
     if entry.pointee & PageFlags.present.rawValue != 0 { throw .alreadyMapped(virtual) }
@@ -53,6 +58,10 @@ struct PageTables {
   /// Removes a 4 KiB mapping; returns the physical page it named, if any.
   @discardableResult
   func unmap(_ virtual: UInt64) -> UInt64? {
+    Interrupts.withDisabled { unmapLocked(virtual) }
+  }
+
+  private func unmapLocked(_ virtual: UInt64) -> UInt64? {
     guard let entry = try? walk(virtual, to: 1, creating: false, user: false),
       entry.pointee & PageFlags.present.rawValue != 0
     else { return nil }

@@ -3,7 +3,7 @@
 // the page allocator exists, blocks come from the bootstrap arena (EarlyHeap: 1 MiB of
 // .bss); once paging is up (`startPaged`), every new block comes from SlabHeap on
 // pages from the page allocator, and the arena only takes back the blocks it gave
-// out. Single CPU, no preemption yet: M2's scheduler must guard this with a lock.
+// out. Every entry masks interrupts (one CPU: that is the lock; docs/design.md, "Locks").
 import X86Shim
 
 enum KernelHeap {
@@ -20,16 +20,20 @@ enum KernelHeap {
   static func startPaged() { isPaged = true }
 
   static func allocate(size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    isPaged ? paged.allocate(size: size, alignment: alignment) : early.allocate(size: size, alignment: alignment)
+    Interrupts.withDisabled {
+      isPaged ? paged.allocate(size: size, alignment: alignment) : early.allocate(size: size, alignment: alignment)
+    }
   }
 
   /// False when `pointer` is not a live block of either heap.
   static func free(_ pointer: UnsafeMutableRawPointer) -> Bool {
     let address = UInt(bitPattern: pointer)
-    if address >= windowBase && address < windowBase + UInt(EARLY_HEAP_SIZE) {
-      return early.free(pointer)
+    return Interrupts.withDisabled {
+      if address >= windowBase && address < windowBase + UInt(EARLY_HEAP_SIZE) {
+        return early.free(pointer)
+      }
+      return paged.free(pointer)
     }
-    return paged.free(pointer)
   }
 
   /// Bytes handed out and not yet freed, by both heaps.

@@ -29,6 +29,17 @@ enum TestHooks {
       writeToKernelText()
     case .memory:
       MemorySelfTest.run()
+    case .ticks:
+      Scheduler.sleep(ticks: Timer.hz)
+      kprint("TIMER: kmain slept until tick \(Timer.ticks)")
+    case .threads:
+      SchedulerSelfTest.interleaving()
+    case .lockStress:
+      SchedulerSelfTest.lockStress()
+    case .lifecycle:
+      SchedulerSelfTest.lifecycle()
+    case .fpu:
+      SchedulerSelfTest.fpuState()
     }
   }
 
@@ -49,6 +60,7 @@ enum TestHooks {
   /// loop: it runs until the stack meets its guard page.
   @inline(never)
   static func recurse(_ depth: Int) -> Int {
+    if depth == Int.max { return 0 }  // never: only the guard page stops this
     var buffer = InlineArray<128, UInt8>(repeating: UInt8(truncatingIfNeeded: depth))
     buffer[depth % 128] = 1
     return recurse(depth + 1) &+ Int(buffer[(depth * 7) % 128])

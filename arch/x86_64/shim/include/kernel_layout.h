@@ -45,6 +45,11 @@
 #define KERNEL_STACK_SIZE 0x4000        /* 16 KiB */
 #define KERNEL_STACK_SLOTS 4096
 
+/* Device registers (LAPIC, IOAPIC, later virtio) are mapped uncached here, one page
+ * at a time, never through the cached direct map. PML4 slot 509. */
+#define KERNEL_MMIO_BASE 0xfffffe8000000000
+#define KERNEL_MMIO_SIZE 0x40000000
+
 #define BOOT_STACK_SIZE 0x8000  /* 32 KiB */
 /* The early heap: 1 MiB of .bss, mapped at KERNEL_HEAP_BASE by one boot page table.
  * M1 keeps the window and backs it with the page allocator. */

@@ -68,4 +68,42 @@ static inline uint64_t x86_divide(uint64_t dividend, uint64_t divisor) {
   return quotient;
 }
 
+/* Interrupt flag: read, disable-and-remember, restore. */
+static inline uint64_t x86_read_flags(void) {
+  uint64_t flags;
+  __asm__ volatile("pushfq; popq %0" : "=r"(flags) : : "memory");
+  return flags;
+}
+static inline void x86_sti(void) { __asm__ volatile("sti" : : : "memory"); }
+/* Enable interrupts and halt until one arrives, with no window between the two. */
+static inline void x86_sti_hlt(void) { __asm__ volatile("sti; hlt" : : : "memory"); }
+
+/* Memory-mapped device registers: volatile 32-bit accesses. */
+static inline uint32_t x86_mmio_read32(uint64_t address) {
+  return *(volatile uint32_t *)(uintptr_t)address;
+}
+static inline void x86_mmio_write32(uint64_t address, uint32_t value) {
+  *(volatile uint32_t *)(uintptr_t)address = value;
+}
+
+/* FPU/SSE state (512-byte, 16-aligned area). */
+static inline void x86_fxsave(void *area) { __asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory"); }
+static inline void x86_fxrstor(void *area) { __asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory"); }
+
+/* Atomic exchange: the spinlock's word. */
+static inline uint32_t x86_xchg32(uint32_t *word, uint32_t value) {
+  __asm__ volatile("xchgl %0, %1" : "+r"(value), "+m"(*word) : : "memory");
+  return value;
+}
+
+/* xmm0, for the test that FPU/SSE state survives a switch (the kernel itself never
+ * uses SSE; the register is named in the asm, so no SSE codegen is needed). */
+static inline void x86_set_xmm0(uint64_t value) { __asm__ volatile("movq %0, %%xmm0" : : "r"(value)); }
+static inline uint64_t x86_get_xmm0(void) { uint64_t v; __asm__ volatile("movq %%xmm0, %0" : "=r"(v)); return v; }
+
+/* Context switch (arch/x86_64/context/switch.S). */
+void x86_context_switch(uint64_t *save_rsp, uint64_t load_rsp);
+extern char x86_thread_start[];
+static inline uint64_t x86_thread_start_address(void) { return (uint64_t)(uintptr_t)x86_thread_start; }
+
 #endif

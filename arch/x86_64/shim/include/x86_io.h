@@ -25,6 +25,8 @@ static inline uint64_t x86_rdtsc(void) {
 }
 static inline void x86_cli(void) { __asm__ volatile("cli" : : : "memory"); }
 static inline void x86_hlt(void) { __asm__ volatile("hlt" : : : "memory"); }
-static inline void x86_pause(void) { __asm__ volatile("pause"); }
+/* A spin-wait hint; also a compiler barrier, so a polling loop re-reads memory that
+ * an interrupt handler changes. */
+static inline void x86_pause(void) { __asm__ volatile("pause" : : : "memory"); }
 
 #endif
