@@ -28,6 +28,16 @@ ARCH_ASM     := $(sort $(shell find arch/x86_64 -name '*.S'))
 ARCH_OBJS    := $(patsubst %.S,$(OUT)/%.o,$(ARCH_ASM))
 SHIM_HEADERS := $(wildcard $(SHIM_INCLUDE)/*)
 
+# User programs: freestanding C against ulib, linked static at 4 MiB (boot/user.ld).
+USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic -O2 -g \
+    -Wall -Wextra -Werror -std=c11 -fno-stack-protector \
+    -isystem $(shell $(CLANG) -print-resource-dir)/include -I ulib/include -I ulib/generated
+ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
+ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
+USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200
+USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
+INITRD     := $(OUT)/initrd.tar
+
 KERNEL_ELF := $(OUT)/kernel.elf
 ISO        := $(OUT)/apus.iso
 DEPS_STAMP := $(OUT)/.deps-ok
@@ -38,6 +48,8 @@ ABI_BASELINE  := spec/baseline/abi_v0.json
 
 .PHONY: all deps build image run debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
 .DEFAULT_GOAL := build
+# Keep intermediate objects (user programs are built through pattern rules).
+.SECONDARY:
 
 all: image
 
@@ -93,13 +105,39 @@ syms: $(OUT)/kernel.syms
 $(OUT)/kernel.syms: $(KERNEL_ELF)
 	$(NM) -n --defined-only $< | $(DEMANGLE) --simplified --compact > $@
 
+# --- user programs and the initrd -----------------------------------------------------
+$(OUT)/ulib/%.o: ulib/%.c $(wildcard ulib/include/*.h) ulib/generated/apus/syscall.h Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(USER_CFLAGS) -c $< -o $@
+
+$(OUT)/ulib/%.o: ulib/%.S Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CLANG) --target=$(TARGET) -c $< -o $@
+
+$(OUT)/user/%.o: user/%.c $(wildcard ulib/include/*.h) ulib/generated/apus/syscall.h Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(USER_CFLAGS) -c $< -o $@
+
+$(OUT)/initrd/init: $(OUT)/user/init/init.o $(ULIB_OBJS) boot/user.ld
+	@mkdir -p $(dir $@)
+	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
+
+$(OUT)/initrd/tests/%: $(OUT)/user/tests/%.o $(ULIB_OBJS) boot/user.ld
+	@mkdir -p $(dir $@)
+	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
+
+# The initrd is a ustar archive (kernel/boot/Initrd.swift reads it), paths relative.
+$(INITRD): $(USER_ELFS)
+	tar --format=ustar --owner=0 --group=0 --numeric-owner --mtime=@0 --sort=name -cf $@ -C $(OUT)/initrd $(USER_PROGRAMS)
+
 # --- image --------------------------------------------------------------------------
 image: $(ISO)
 
-$(ISO): $(KERNEL_ELF) $(SYMBOL_MODULE) boot/grub.cfg | $(DEPS_STAMP)
+$(ISO): $(KERNEL_ELF) $(SYMBOL_MODULE) $(INITRD) boot/grub.cfg | $(DEPS_STAMP)
 	@rm -rf $(OUT)/iso && mkdir -p $(OUT)/iso/boot/grub
 	cp $(KERNEL_ELF) $(OUT)/iso/boot/kernel.elf
 	cp $(SYMBOL_MODULE) $(OUT)/iso/boot/kernel.sym
+	cp $(INITRD) $(OUT)/iso/boot/initrd.tar
 	cp boot/grub.cfg $(OUT)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(OUT)/iso 2> $(OUT)/grub-mkrescue.log || { cat $(OUT)/grub-mkrescue.log; exit 1; }
 

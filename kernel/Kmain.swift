@@ -27,11 +27,16 @@ func kmain(_ magic: UInt32, _ bootInfoPhysical: UInt64) -> Never {
   // Threads: kmain becomes thread 0; the timer starts preempting once interrupts are on.
   Scheduler.start()
   Timer.start(bootInfo)
+  // User space: processes, the system call entry, the programs in the initrd.
+  ProcessTable.start()
+  SyscallEntry.start(trace: options.traceSyscalls)
+  Initrd.load(bootInfo)
   x86_sti()
 
   SwiftSelfCheck.run()
   if let hook = options.test { TestHooks.run(hook) }
   if options.bench { Benchmarks.run() }
+  UserLand.runInit(options.run, bench: options.bench)
   haltCleanly()
 }
 

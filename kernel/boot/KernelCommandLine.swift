@@ -52,6 +52,10 @@ struct BootOptions {
   var test: TestHook? = nil
   /// `bench`: run the benchmarks (make bench) before halting.
   var bench = false
+  /// `trace=syscalls`: log every system call.
+  var traceSyscalls = false
+  /// `run=PATH` (repeatable): programs from the initrd that init runs, in order.
+  var run: [[UInt8]] = []
 
   static func parse(_ text: [UInt8]) -> BootOptions {
     var options = BootOptions()
@@ -61,6 +65,10 @@ struct BootOptions {
       let value = parts.count > 1 ? parts[1] : []
       if key.elementsEqual("bench".utf8) && parts.count == 1 {
         options.bench = true
+      } else if key.elementsEqual("trace".utf8) && value.elementsEqual("syscalls".utf8) {
+        options.traceSyscalls = true
+      } else if key.elementsEqual("run".utf8) && !value.isEmpty {
+        options.run.append(Array(value))
       } else if key.elementsEqual("test".utf8) {
         if let hook = TestHook(named: value) {
           options.test = hook

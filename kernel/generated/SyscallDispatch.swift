@@ -36,8 +36,10 @@ struct SyscallRegisters {
   var arg5: UInt64  // r9
 }
 
-/// A handle-table entry, as the dispatcher checks it.
+/// A handle-table entry, as the dispatcher checks it: the handle's value in the
+/// caller's table, and what it names.
 struct HandleEntry<Object> {
+  var value: UInt32
   var kind: HandleKind
   var rights: Rights
   var object: Object
@@ -64,7 +66,7 @@ protocol SyscallHandlers {
   mutating func timeNow() -> UInt64
 
   /// yield (2): Gives the rest of the caller's time slice to another ready thread.
-  mutating func yield() 
+  mutating func yield()
 
   /// thread_spawn (3): Starts a new thread in the caller's process at `entry` with its
   /// stack pointer at `stack_top` and `arg` in rdi.

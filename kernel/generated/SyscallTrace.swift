@@ -97,6 +97,27 @@ enum SyscallTrace {
     }
   }
 
+  /// The name of an error code, as the spec spells it.
+  static func errorName(_ code: UInt64) -> StaticString? {
+    switch code {
+      case 1: "no_such_call"
+      case 2: "not_implemented"
+      case 3: "invalid_argument"
+      case 4: "fault"
+      case 5: "bad_handle"
+      case 6: "wrong_handle_kind"
+      case 7: "access_denied"
+      case 8: "no_memory"
+      case 9: "limit_reached"
+      case 10: "not_found"
+      case 11: "bad_image"
+      case 12: "address_in_use"
+      case 13: "buffer_too_small"
+      case 14: "peer_closed"
+      default: nil
+    }
+  }
+
   /// How to print a successful result; nil when the call returns nothing.
   static func resultFormat(of number: UInt64) -> Format? {
     switch number {

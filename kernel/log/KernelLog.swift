@@ -23,6 +23,21 @@ enum KernelLog {
   }
 }
 
+extension KernelLog {
+  /// Bytes a user program wrote (debug_write): passed through as they are, with "\n"
+  /// sent as "\r\n" like every kernel line.
+  static func writeRaw(_ bytes: UnsafeRawBufferPointer) {
+    guard consoleReady else { return }
+    let port = Serial16550.com1
+    Interrupts.withDisabled {
+      for byte in bytes {
+        if byte == UInt8(ascii: "\n") { port.write(UInt8(ascii: "\r")) }
+        port.write(byte)
+      }
+    }
+  }
+}
+
 /// Prints one line to the kernel log.
 func kprint(_ line: LogLine) {
   KernelLog.write(line)

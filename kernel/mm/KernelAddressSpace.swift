@@ -51,6 +51,10 @@ enum KernelAddressSpace {
         try tables.map(UInt64(KERNEL_HEAP_BASE) + offset, to: arena + offset, flags: [.global, .writable, .noExecute])
         offset += PageAllocator.pageSize
       }
+      // Every kernel PML4 slot exists from the start: processes copy them once.
+      for base in [UInt64(KERNEL_HEAP_BASE), UInt64(KERNEL_MMIO_BASE), UInt64(KERNEL_STACKS_BASE), UInt64(KERNEL_VMA)] {
+        try tables.prepareTopLevel(base)
+      }
     } catch {
       kernelPanic(.outOfPages, "building the kernel page tables failed")
     }

@@ -39,8 +39,12 @@ struct PageTables {
   /// A new, empty top-level table.
   static func create() -> PageTables? {
     guard let page = PageAllocator.shared.allocateZeroed() else { return nil }
+    Interrupts.withDisabled { tablePages += 1 }
     return PageTables(root: page.intoAddress())
   }
+
+  /// Accounts for a table page being freed (AddressSpace.destroy).
+  static func forgetTable() { Interrupts.withDisabled { tablePages -= 1 } }
 
   /// Maps `virtual` to `physical` (both aligned to `size`).
   func map(_ virtual: UInt64, to physical: UInt64, size: PageSize = .small, flags: PageFlags) throws(MapError) {
@@ -87,6 +91,13 @@ struct PageTables {
     return nil
   }
 
+  /// Creates the second-level table under the PML4 slot of `virtual`, if missing. The
+  /// kernel does this for every slot it will ever use before the first process copies
+  /// them, so all address spaces share the same kernel tables forever.
+  func prepareTopLevel(_ virtual: UInt64) throws(MapError) {
+    _ = try Interrupts.withDisabled { () throws(MapError) in try walk(virtual, to: 3, creating: true, user: false) }
+  }
+
   /// Makes these tables the CPU's.
   func activate() { x86_write_cr3(root) }
 
@@ -103,7 +114,7 @@ struct PageTables {
       if entry.pointee & PageFlags.present.rawValue == 0 {
         guard creating else { return nil }
         guard let page = PageAllocator.shared.allocateZeroed() else { throw .outOfPages }
-        Self.tablePages += 1
+        Self.tablePages += 1  // interrupts are masked: map() holds them off
         var flags: PageFlags = [.present, .writable]
         if user { flags.insert(.user) }
         entry.pointee = page.intoAddress() | flags.rawValue

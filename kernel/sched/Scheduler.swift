@@ -15,6 +15,10 @@ struct CPU {
   var sleepers = WaitQueue()
   var ticks: UInt64 = 0
   var switches: UInt64 = 0
+  /// Dead detached threads waiting for the reaper.
+  var dead = WaitQueue()
+  var reaper = ThreadID.none
+  var reaperIdle = false
 
   nonisolated(unsafe) static var this = CPU()
 }
@@ -30,12 +34,17 @@ enum Scheduler {
     guard let boot = ThreadTable.claim() else { kernelPanic(.outOfMemory, "no thread record for kmain") }
     ThreadTable.pointer(boot).pointee.name = "kmain"
     ThreadTable.pointer(boot).pointee.state = .running
+    ThreadTable.pointer(boot).pointee.kernelStackTop = UInt64(layout_boot_stack_top())
     CPU.this.current = boot
     guard let idle = spawn(name: "idle", entry: { _ in Scheduler.idleLoop() }, argument: 0, start: false) else {
       kernelPanic(.outOfMemory, "no memory for the idle thread")
     }
     ThreadTable.pointer(idle).pointee.state = .ready  // runs only when nothing else can
     CPU.this.idle = idle
+    guard let reaper = spawn(name: "reaper", entry: { _ in Scheduler.reaperLoop() }, argument: 0) else {
+      kernelPanic(.outOfMemory, "no memory for the reaper thread")
+    }
+    CPU.this.reaper = reaper
   }
 
   static var current: ThreadID { CPU.this.current }
@@ -64,6 +73,7 @@ enum Scheduler {
       frame.initialize(repeating: 0, count: 6)
       frame[6] = x86_thread_start_address()
       ThreadTable.savedStack[Int(thread.index)] = top - 7 * 8
+      record.pointee.kernelStackTop = top
       return thread
     }
     guard let thread = created else {
@@ -73,6 +83,11 @@ enum Scheduler {
     ThreadTable.pointer(thread).pointee.stackSlot = Int32(stack.intoSlot())
     if start { makeReady(thread) }
     return thread
+  }
+
+  /// Frees a thread that was created but never started.
+  static func cancel(_ thread: ThreadID) {
+    Interrupts.withDisabled { _ = reclaim(thread) }
   }
 
   /// Puts a blocked or new thread on the run queue.
@@ -127,11 +142,42 @@ enum Scheduler {
         ThreadTable.pointer(thread).pointee.joiners.push(CPU.this.current)
         blockCurrent()
       }
-      let record = ThreadTable[thread]
-      if record.stackSlot >= 0 { _ = KernelStack(adoptingSlot: Int(record.stackSlot)) }  // dropped: freed
-      record.fpuState?.deallocate()
-      ThreadTable.release(thread)
-      return record.exitCode
+      return reclaim(thread)
+    }
+  }
+
+  /// Frees a dead thread's stack, FPU area and record; returns its exit code.
+  private static func reclaim(_ thread: ThreadID) -> Int64 {
+    let record = ThreadTable[thread]
+    if record.stackSlot >= 0 { _ = KernelStack(adoptingSlot: Int(record.stackSlot)) }  // dropped: freed
+    record.fpuState?.deallocate()
+    ThreadTable.release(thread)
+    return record.exitCode
+  }
+
+  /// Ends the current thread with nobody to join it: the reaper frees it.
+  static func exitDetached() -> Never {
+    x86_cli()
+    let me = CPU.this.current
+    ThreadTable.pointer(me).pointee.state = .dead
+    CPU.this.dead.push(me)
+    if CPU.this.reaperIdle {
+      CPU.this.reaperIdle = false
+      ThreadTable.pointer(CPU.this.reaper).pointee.state = .ready
+      CPU.this.runQueue.push(CPU.this.reaper)
+    }
+    switchToNext()
+    kernelPanic(.selfCheckFailed, "a dead thread was scheduled")
+  }
+
+  /// The reaper: frees detached threads once they are off the CPU for good.
+  static func reaperLoop() -> Never {
+    while true {
+      Interrupts.withDisabled {
+        while let thread = CPU.this.dead.pop() { _ = reclaim(thread) }
+        CPU.this.reaperIdle = true
+        blockCurrent()
+      }
     }
   }
 
@@ -176,6 +222,14 @@ enum Scheduler {
     ThreadTable.pointer(next).pointee.state = .running
     CPU.this.current = next
     CPU.this.switches += 1
+    // The next thread's address space, and its kernel stack for traps and system
+    // calls from ring 3.
+    let space = ThreadTable[next].addressSpace
+    let wanted = space == 0 ? KernelAddressSpace.tables.root : space
+    if x86_read_cr3() & ~0xfff != wanted { x86_write_cr3(wanted) }
+    let stackTop = ThreadTable[next].kernelStackTop
+    x86_percpu_this().pointee.kernel_rsp = stackTop
+    DescriptorTables.setKernelStack(stackTop)
     if let area = ThreadTable[previous].fpuState { x86_fxsave(area) }
     if let area = ThreadTable[next].fpuState { x86_fxrstor(area) }
     x86_context_switch(ThreadTable.savedStack + Int(previous.index), ThreadTable.savedStack[Int(next.index)])

@@ -32,6 +32,18 @@ struct ThreadRecord {
   var fpuState: UnsafeMutableRawPointer? = nil
   var preemptions = 0
   var voluntarySwitches = 0
+  /// The process this thread runs for, or -1 for a kernel thread.
+  var process: Int32 = -1
+  /// Physical address of the page tables to run on; 0: the kernel's.
+  var addressSpace: UInt64 = 0
+  /// Top of the kernel stack: where traps and system calls from ring 3 land.
+  var kernelStackTop: UInt64 = 0
+  /// Where a user thread starts in ring 3, and its first two arguments.
+  var userEntry: UInt64 = 0
+  var userStack: UInt64 = 0
+  var userArguments: (UInt64, UInt64) = (0, 0)
+  /// Reclaimed by the reaper after exit instead of by a joiner.
+  var detached = false
 }
 
 enum ThreadTable {

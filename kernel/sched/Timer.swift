@@ -20,8 +20,11 @@ enum Timer {
     IOAPIC.start(madt)
 
     LocalAPIC.startFreeRunningTimer()
+    let tscBefore = x86_rdtsc()
     PIT.wait(milliseconds: 10)
     let perTick = 0xffff_ffff - LocalAPIC.timerCount  // counts in 10 ms = one tick
+    let tscAfter = x86_rdtsc()
+    Clock.calibrate(tscPer10Milliseconds: tscAfter - tscBefore, at: tscAfter)
     guard perTick > 0 else { kernelPanic(.selfCheckFailed, "the local APIC timer does not count") }
     TrapTable.register(vector) { _ in Timer.interrupt() }
     LocalAPIC.startPeriodicTimer(vector: vector, count: perTick)

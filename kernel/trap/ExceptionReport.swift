@@ -1,8 +1,8 @@
 // What the kernel says when the CPU raises an exception: a #PF line with the faulting
 // address and decoded error bits, a register dump, a symbolized backtrace, then the
-// panic line. #BP is reported and execution resumes after the int3. A fault in user
-// mode (M3) will kill only that process; until user mode exists every fault is the
-// kernel's own.
+// panic line. #BP is reported and execution resumes after the int3. A fault in ring 3
+// kills only that process (`KERNEL: killed pid=…`), and a page fault inside the
+// user-copy routine on a user address becomes that copy's `.fault`.
 import X86Shim
 
 enum ExceptionReport {
@@ -41,6 +41,12 @@ enum ExceptionReport {
   static func pageFault(_ frame: UnsafeMutablePointer<TrapFrame>) {
     let address = x86_read_cr2()
     let error = frame.pointee.error_code
+    if isFromUser(frame) { killUser(frame, reason: .pageFault, name: "page fault", address: address) }
+    let rip = frame.pointee.rip
+    if rip >= x86_user_copy_start_address() && rip < x86_user_copy_end_address() && address < UserSpace.end {
+      frame.pointee.rip = x86_user_copy_fault_address()  // the copy returns "fault"
+      return
+    }
     kprint("PF: addr=0x\(hex: address) err=0x\(hex: error) rip=0x\(hex: frame.pointee.rip)")
     kprint("PF: present=\(bit(error, PageFaultBit.present)) write=\(bit(error, PageFaultBit.write)) user=\(bit(error, PageFaultBit.user)) reserved=\(bit(error, PageFaultBit.reserved)) fetch=\(bit(error, PageFaultBit.fetch))")
     if let slot = KernelStack.slot(containing: address), KernelStack.isGuardAddress(address, slot: slot) {
@@ -72,10 +78,31 @@ enum ExceptionReport {
   }
 
   static func fatal(_ frame: UnsafeMutablePointer<TrapFrame>, name: StaticString, code: PanicCode) {
+    if isFromUser(frame) {
+      switch frame.pointee.vector {
+      case Vector.divideError: killUser(frame, reason: .divideError, name: "divide error", address: 0)
+      case Vector.invalidOpcode: killUser(frame, reason: .invalidOpcode, name: "invalid opcode", address: 0)
+      case Vector.generalProtection, Vector.stackFault, Vector.segmentNotPresent, Vector.alignmentCheck, Vector.x87Error, Vector.simdError:
+        killUser(frame, reason: .generalProtection, name: name, address: 0)
+      default:
+        killUser(frame, reason: .killed, name: name, address: 0)
+      }
+    }
     kprint("TRAP: \(name) vector=\(frame.pointee.vector) err=0x\(hex: frame.pointee.error_code) rip=0x\(hex: frame.pointee.rip)")
     registers(frame)
     Backtrace.print(rip: frame.pointee.rip, rbp: frame.pointee.rbp)
     kernelPanic(code, "\(name) in kernel mode at rip=0x\(hex: frame.pointee.rip)")
+  }
+
+  static func isFromUser(_ frame: UnsafeMutablePointer<TrapFrame>) -> Bool { frame.pointee.cs & 3 == 3 }
+
+  /// A fault in ring 3 ends that process and nothing else.
+  static func killUser(_ frame: UnsafeMutablePointer<TrapFrame>, reason: ExitReason, name: StaticString, address: UInt64) -> Never {
+    guard let process = ProcessTable.current else { kernelPanic(.kernelFault, "ring 3 fault on a kernel thread") }
+    let pid = ProcessTable.pointer(process).pointee.pid
+    kprint("KERNEL: killed pid=\(pid) reason=\(name) addr=0x\(hex: address) rip=0x\(hex: frame.pointee.rip)")
+    ProcessTable.setExit(process, status: ProcessStatus(code: 0, reason: reason, faultAddress: address, faultIp: frame.pointee.rip))
+    UserThreads.exitCurrent()
   }
 
   static func registers(_ frame: UnsafeMutablePointer<TrapFrame>) {

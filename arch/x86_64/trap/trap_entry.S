@@ -29,7 +29,12 @@ x86_trap_stubs_end:
  * x86_trap_stubs_start + 16 * N (checked at boot by the IDT code). */
 
 trap_common:
-    pushq %rax
+    /* From ring 3, GS holds the user's base: swap in the kernel's (and back on the
+     * way out), so "in the kernel, GS is the per-CPU block" always holds. */
+    testb $3, 24(%rsp)          /* cs, above vector, error code and rip */
+    jz 1f
+    swapgs
+1:  pushq %rax
     pushq %rbx
     pushq %rcx
     pushq %rdx
@@ -68,4 +73,7 @@ trap_common:
     popq %rbx
     popq %rax
     addq $16, %rsp              /* vector and error code */
-    iretq
+    testb $3, 8(%rsp)           /* returning to ring 3? */
+    jz 2f
+    swapgs
+2:  iretq

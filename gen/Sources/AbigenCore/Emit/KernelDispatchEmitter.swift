@@ -33,8 +33,9 @@ struct KernelDispatchEmitter {
     }
     out.line()
 
-    out.doc("A handle-table entry, as the dispatcher checks it.", style: .swift)
+    out.doc("A handle-table entry, as the dispatcher checks it: the handle's value in the caller's table, and what it names.", style: .swift)
     out.block("struct HandleEntry<Object>") {
+      out.line("var value: UInt32")
       out.line("var kind: HandleKind")
       out.line("var rights: Rights")
       out.line("var object: Object")
@@ -54,7 +55,8 @@ struct KernelDispatchEmitter {
         let shape = SyscallShape(call, in: abi)
         out.doc("\(call.name) (\(call.number)): \(call.doc)", style: .swift)
         for use in call.errors { out.doc("- \(Names.lowerCamel(use.name)): \(use.doc)", style: .swift) }
-        out.line("mutating func \(Names.lowerCamel(call.name))(\(handlerParameters(shape, scope))) \(handlerEffects(call, scope))")
+        let effects = handlerEffects(call, scope)
+        out.line("mutating func \(Names.lowerCamel(call.name))(\(handlerParameters(shape, scope)))\(effects.isEmpty ? "" : " " + effects)")
       }
     }
     out.line()

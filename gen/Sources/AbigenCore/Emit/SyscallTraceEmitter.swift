@@ -49,6 +49,14 @@ struct SyscallTraceEmitter {
         }
       }
       out.line()
+      out.doc("The name of an error code, as the spec spells it.", style: .swift)
+      out.block("static func errorName(_ code: UInt64) -> StaticString?") {
+        out.block("switch code") {
+          for error in abi.errors { out.line("case \(error.code): \"\(error.name)\"") }
+          out.line("default: nil")
+        }
+      }
+      out.line()
       out.doc("How to print a successful result; nil when the call returns nothing.", style: .swift)
       out.block("static func resultFormat(of number: UInt64) -> Format?") {
         out.block("switch number") {

@@ -27,8 +27,10 @@ struct SyscallRegisters {
   var arg5: UInt64  // r9
 }
 
-/// A handle-table entry, as the dispatcher checks it.
+/// A handle-table entry, as the dispatcher checks it: the handle's value in the
+/// caller's table, and what it names.
 struct HandleEntry<Object> {
+  var value: UInt32
   var kind: HandleKind
   var rights: Rights
   var object: Object

@@ -58,6 +58,19 @@ enum SyscallTrace {
     }
   }
 
+  /// The name of an error code, as the spec spells it.
+  static func errorName(_ code: UInt64) -> StaticString? {
+    switch code {
+      case 1: "no_such_call"
+      case 2: "invalid_argument"
+      case 3: "fault"
+      case 4: "bad_handle"
+      case 5: "wrong_handle_kind"
+      case 6: "access_denied"
+      default: nil
+    }
+  }
+
   /// How to print a successful result; nil when the call returns nothing.
   static func resultFormat(of number: UInt64) -> Format? {
     switch number {

@@ -1,0 +1,95 @@
+// Loads a static ELF64 x86-64 executable into an address space. Everything is checked
+// before anything is mapped: the identification bytes, type and machine, the program
+// header table's bounds, and each PT_LOAD segment (inside user space, file bytes
+// inside the file, filesz <= memsz, page-congruent offsets, no segment both writable
+// and executable, no overlap). A rejected image gets one log line saying why and the
+// caller's bad_image; the kernel never trusts a byte of it.
+
+struct LoadedImage {
+  let entry: UInt64
+  let highestAddress: UInt64
+}
+
+enum ElfImage {
+  private static let headerSize = 64
+  private static let programHeaderSize = 56
+  private static let loadType: UInt32 = 1
+  private static let flagExecute: UInt32 = 1
+  private static let flagWrite: UInt32 = 2
+  private static let maximumSegments = 16
+
+  static func load(_ file: UnsafeRawBufferPointer, into space: AddressSpace, name: [UInt8]) throws(AbiError) -> LoadedImage {
+    func reject(_ why: StaticString) -> AbiError {
+      kprint("ELF: rejected \"\(escaping: name)\": \(why)")
+      return .badImage
+    }
+    guard file.count >= headerSize, file[0] == 0x7f, file[1] == UInt8(ascii: "E"), file[2] == UInt8(ascii: "L"), file[3] == UInt8(ascii: "F") else {
+      throw reject("not an ELF file")
+    }
+    guard file[4] == 2, file[5] == 1, file[6] == 1 else { throw reject("not ELF64 little-endian version 1") }
+    let type = file.loadUnaligned(fromByteOffset: 16, as: UInt16.self)
+    let machine = file.loadUnaligned(fromByteOffset: 18, as: UInt16.self)
+    guard type == 2 else { throw reject("not a static executable (ET_EXEC)") }
+    guard machine == 62 else { throw reject("not for x86-64") }
+    let entry = file.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+    let tableOffset = file.loadUnaligned(fromByteOffset: 32, as: UInt64.self)
+    let entrySize = Int(file.loadUnaligned(fromByteOffset: 54, as: UInt16.self))
+    let count = Int(file.loadUnaligned(fromByteOffset: 56, as: UInt16.self))
+    guard entrySize == programHeaderSize, count > 0, count <= maximumSegments,
+      tableOffset <= UInt64(file.count), UInt64(count * entrySize) <= UInt64(file.count) - tableOffset
+    else { throw reject("program header table out of bounds") }
+
+    // Pass 1: check every segment.
+    var segments = InlineArray<16, (vaddr: UInt64, memsz: UInt64, offset: UInt64, filesz: UInt64, flags: UInt32)>(repeating: (0, 0, 0, 0, 0))
+    var loads = 0
+    var entryInside = false
+    var highest: UInt64 = 0
+    for index in 0..<count {
+      let header = Int(tableOffset) + index * entrySize
+      guard file.loadUnaligned(fromByteOffset: header, as: UInt32.self) == loadType else { continue }
+      let flags = file.loadUnaligned(fromByteOffset: header + 4, as: UInt32.self)
+      let offset = file.loadUnaligned(fromByteOffset: header + 8, as: UInt64.self)
+      let vaddr = file.loadUnaligned(fromByteOffset: header + 16, as: UInt64.self)
+      let filesz = file.loadUnaligned(fromByteOffset: header + 32, as: UInt64.self)
+      let memsz = file.loadUnaligned(fromByteOffset: header + 40, as: UInt64.self)
+      guard memsz > 0 else { continue }
+      guard filesz <= memsz else { throw reject("segment filesz exceeds memsz") }
+      guard offset <= UInt64(file.count), filesz <= UInt64(file.count) - offset else { throw reject("segment data outside the file") }
+      guard vaddr >= PageAllocator.pageSize, vaddr < UserSpace.end, memsz <= UserSpace.end - vaddr else {
+        throw reject("segment outside user space")
+      }
+      guard vaddr % PageAllocator.pageSize == offset % PageAllocator.pageSize else { throw reject("segment offset not page-congruent") }
+      guard flags & flagWrite == 0 || flags & flagExecute == 0 else { throw reject("segment both writable and executable") }
+      for other in 0..<loads {
+        let a = segments[other]
+        if roundUp(vaddr + memsz, PageAllocator.pageSize) > (a.vaddr & ~(PageAllocator.pageSize - 1)) && vaddr < roundUp(a.vaddr + a.memsz, PageAllocator.pageSize) {
+          throw reject("segments overlap")
+        }
+      }
+      if entry >= vaddr && entry < vaddr + memsz && flags & flagExecute != 0 { entryInside = true }
+      segments[loads] = (vaddr, memsz, offset, filesz, flags)
+      loads += 1
+      highest = max(highest, vaddr + memsz)
+    }
+    guard loads > 0 else { throw reject("no loadable segments") }
+    guard entryInside else { throw reject("entry point not in an executable segment") }
+
+    // Pass 2: map and copy.
+    for index in 0..<loads {
+      let segment = segments[index]
+      var page = segment.vaddr & ~(PageAllocator.pageSize - 1)
+      while page < segment.vaddr + segment.memsz {
+        let bytes = try space.mapZeroedPage(at: page, writable: segment.flags & flagWrite != 0, executable: segment.flags & flagExecute != 0)
+        // The part of [page, page+4096) that holds file bytes.
+        let start = max(page, segment.vaddr)
+        let end = min(page + PageAllocator.pageSize, segment.vaddr + segment.filesz)
+        if start < end {
+          let from = file.baseAddress!.advanced(by: Int(segment.offset + (start - segment.vaddr)))
+          (bytes + Int(start - page)).copyMemory(from: from, byteCount: Int(end - start))
+        }
+        page += PageAllocator.pageSize
+      }
+    }
+    return LoadedImage(entry: entry, highestAddress: highest)
+  }
+}

@@ -1,0 +1,58 @@
+// Turning the SYSCALL instruction on (STAR, LSTAR, FMASK, EFER.SCE, GS for swapgs),
+// SMEP/SMAP where the CPU has them, and the Swift side of the entry: the frame the asm
+// saved becomes SyscallRegisters for the generated dispatcher
+// (kernel/generated/SyscallDispatch.swift), with the tracer around it.
+import X86Shim
+
+enum SyscallEntry {
+  private enum MSR {
+    static let efer: UInt32 = 0xc000_0080
+    static let star: UInt32 = 0xc000_0081
+    static let lstar: UInt32 = 0xc000_0082
+    static let fmask: UInt32 = 0xc000_0084
+    static let gsBase: UInt32 = 0xc000_0101
+    static let kernelGSBase: UInt32 = 0xc000_0102
+  }
+  /// Flags SYSCALL clears: IF (interrupts stay off until the entry enables them), DF,
+  /// TF and AC (so user mode cannot leave SMAP's override on).
+  private static let maskedFlags: UInt64 = (1 << 9) | (1 << 10) | (1 << 8) | (1 << 18)
+  nonisolated(unsafe) static var tracing = false
+
+  static func start(trace: Bool) {
+    tracing = trace
+    x86_wrmsr(MSR.efer, x86_rdmsr(MSR.efer) | 1)  // SCE
+    // SYSCALL loads CS = 0x08, SS = 0x10; SYSRET loads CS = 0x18 + 16, SS = 0x18 + 8.
+    x86_wrmsr(MSR.star, (UInt64(0x18 | 3) << 48) | (UInt64(Selector.kernelCode) << 32))
+    x86_wrmsr(MSR.lstar, x86_syscall_entry_address())
+    x86_wrmsr(MSR.fmask, maskedFlags)
+    // In the kernel GS addresses the per-CPU block; user code starts with GS base 0.
+    x86_wrmsr(MSR.gsBase, UInt64(UInt(bitPattern: x86_percpu_this())))
+    x86_wrmsr(MSR.kernelGSBase, 0)
+
+    let features = x86_cpuid(7, 0, 1)
+    var protections: StaticString = "none (CPU lacks them; run_qemu.sh asks for +smep,+smap)"
+    if features & (1 << 7) != 0 { x86_write_cr4(x86_read_cr4() | (1 << 20)) }  // SMEP
+    if features & (1 << 20) != 0 {
+      x86_write_cr4(x86_read_cr4() | (1 << 21))  // SMAP
+      x86_set_smap_enabled(1)
+    }
+    if features & (1 << 7) != 0 && features & (1 << 20) != 0 { protections = "SMEP and SMAP" }
+    kprint("SYSCALL: entry ready; user memory protection: \(protections)")
+  }
+}
+
+@_cdecl("x86_syscall_dispatch")
+func syscallDispatch(_ frame: UnsafeMutablePointer<x86_syscall_frame>) -> UInt64 {
+  let f = frame.pointee
+  let registers = SyscallRegisters(number: f.number, arg0: f.rdi, arg1: f.rsi, arg2: f.rdx, arg3: f.r10, arg4: f.r8, arg5: f.r9)
+  guard let process = ProcessTable.current else { kernelPanic(.selfCheckFailed, "system call from a kernel thread") }
+  if SyscallEntry.tracing && SyscallTrace.resultFormat(of: registers.number) == nil {
+    SyscallTracer.log(process: process, registers, result: nil)  // calls that may not return
+  }
+  var handlers = KernelSyscalls(process: process)
+  let result = dispatchSyscall(registers, to: &handlers)
+  if SyscallEntry.tracing { SyscallTracer.log(process: process, registers, result: result) }
+  // A thread of an exiting process goes no further than its next system call.
+  if ProcessTable.pointer(process).pointee.exiting { UserThreads.exitCurrent() }
+  return result
+}
