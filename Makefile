@@ -34,8 +34,10 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
     -isystem $(shell $(CLANG) -print-resource-dir)/include -I ulib/include -I ulib/generated
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
-USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200
+USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
+# Not programs: files the tests need in the initrd.
+INITRD_DATA := tests/notelf
 INITRD     := $(OUT)/initrd.tar
 
 KERNEL_ELF := $(OUT)/kernel.elf
@@ -127,8 +129,12 @@ $(OUT)/initrd/tests/%: $(OUT)/user/tests/%.o $(ULIB_OBJS) boot/user.ld
 	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
 
 # The initrd is a ustar archive (kernel/boot/Initrd.swift reads it), paths relative.
-$(INITRD): $(USER_ELFS)
-	tar --format=ustar --owner=0 --group=0 --numeric-owner --mtime=@0 --sort=name -cf $@ -C $(OUT)/initrd $(USER_PROGRAMS)
+$(OUT)/initrd/tests/notelf: user/tests/notelf.txt
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(INITRD): $(USER_ELFS) $(addprefix $(OUT)/initrd/,$(INITRD_DATA))
+	tar --format=ustar --owner=0 --group=0 --numeric-owner --mtime=@0 --sort=name -cf $@ -C $(OUT)/initrd $(USER_PROGRAMS) $(INITRD_DATA)
 
 # --- image --------------------------------------------------------------------------
 image: $(ISO)

@@ -51,7 +51,7 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/apus-qemu.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
 qemu=(qemu-system-x86_64
-  -machine q35 -cpu qemu64 -m 512M
+  -machine q35 -cpu qemu64,+smep,+smap -m 512M
   -serial stdio -display none -monitor none -no-reboot
   -device isa-debug-exit,iobase=0xf4,iosize=0x04
   -cdrom "$iso" -boot d)

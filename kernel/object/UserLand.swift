@@ -7,10 +7,6 @@ enum UserLand {
   static let initPath: StaticString = "init"
 
   static func runInit(_ programs: [[UInt8]], bench: Bool) {
-    // Counted before anything below is allocated: Swift frees a value at its last use,
-    // so the argument arrays are gone again by the second count.
-    let startThreads = ThreadTable.inUse
-    let startFree = accountedFreePages()
     let path = initPath.withUTF8Buffer { Array($0) }
     guard Initrd.find(path) != nil else {
       kprint("KERNEL: no init in the initrd; not starting user space")
@@ -19,6 +15,12 @@ enum UserLand {
     var arguments = path + [0]
     for program in programs { arguments += program + [0] }
     if bench { arguments += Array("bench/syscalls".utf8) + [0] }
+    // Both counts are taken with the heap holding the same objects: the argument
+    // arrays exist before the first and are kept alive past the second (Swift would
+    // otherwise free them at their last use, in between).
+    defer { withExtendedLifetime((path, arguments)) {} }
+    let startThreads = ThreadTable.inUse
+    let startFree = accountedFreePages()
 
     kprint("MM: free=\(startFree) pages before init")
     let process: Int32

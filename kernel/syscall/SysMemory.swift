@@ -7,6 +7,8 @@ extension KernelSyscalls {
     guard len > 0, len % page == 0, addr.value % page == 0, !(prot.contains(.write) && prot.contains(.execute)) else {
       throw .invalidArgument
     }
+    // More than all free memory can never succeed; answer before probing for room.
+    guard len / page <= UInt64(PageAllocator.shared.freePages) else { throw .noMemory }
     let space = record.pointee.space
     let start: UInt64
     if flags.contains(.fixed) {
