@@ -34,7 +34,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
     -isystem $(shell $(CLANG) -print-resource-dir)/include -I ulib/include -I ulib/generated
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
-USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile
+USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -124,11 +124,30 @@ $(OUT)/initrd/init: $(OUT)/user/init/init.o $(ULIB_OBJS) boot/user.ld
 	@mkdir -p $(dir $@)
 	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
 
+$(OUT)/initrd/bench/%: $(OUT)/user/bench/%.o $(ULIB_OBJS) boot/user.ld
+	@mkdir -p $(dir $@)
+	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
+
 $(OUT)/initrd/tests/%: $(OUT)/user/tests/%.o $(ULIB_OBJS) boot/user.ld
 	@mkdir -p $(dir $@)
 	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
 
 # The initrd is a ustar archive (kernel/boot/Initrd.swift reads it), paths relative.
+# Embedded Swift user programs: the generated bindings and the user runtime, compiled
+# with the program as one module, linked with the C runtime (crt0, libc, stubs).
+SWIFT_USER_FLAGS := -target $(TARGET) -enable-experimental-feature Embedded \
+    -enable-experimental-feature Extern -wmo -parse-as-library -Osize -g -swift-version 6
+SWIFT_ULIB := $(sort $(wildcard ulib/swift/generated/*.swift ulib/swift/runtime/*.swift))
+
+$(OUT)/user/hello_swift.o: $(wildcard user/hello_swift/*.swift) $(SWIFT_ULIB) Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(SWIFT_USER_FLAGS) -module-name HelloSwift -c $(SWIFT_ULIB) $(wildcard user/hello_swift/*.swift) -o $@
+	@touch $@
+
+$(OUT)/initrd/hello_swift: $(OUT)/user/hello_swift.o $(ULIB_OBJS) boot/user.ld
+	@mkdir -p $(dir $@)
+	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
+
 $(OUT)/initrd/tests/notelf: user/tests/notelf.txt
 	@mkdir -p $(dir $@)
 	cp $< $@

@@ -97,6 +97,14 @@ enum SyscallTrace {
     }
   }
 
+  /// False for calls that never return (the tracer logs those on the way in).
+  static func returns(_ number: UInt64) -> Bool {
+    switch number {
+      case 4, 6: false
+      default: true
+    }
+  }
+
   /// The name of an error code, as the spec spells it.
   static func errorName(_ code: UInt64) -> StaticString? {
     switch code {

@@ -54,7 +54,7 @@ enum ProcessTable {
 
   /// The process the current thread belongs to, or nil for kernel threads.
   static var current: Int32? {
-    let process = ThreadTable[Scheduler.current].process
+    let process = ThreadTable.pointer(Scheduler.current).pointee.process
     return process >= 0 ? process : nil
   }
 

@@ -100,6 +100,9 @@ enum Scheduler {
 
   /// Gives the CPU to the next ready thread, if any.
   static func yield() {
+    // Nothing ready: nothing to do. Reading without masking is safe on one CPU — a
+    // thread made ready right after this read waits for the next tick at worst.
+    if CPU.this.runQueue.isEmpty { return }
     Interrupts.withDisabled {
       guard !CPU.this.runQueue.isEmpty else { return }
       let me = CPU.this.current
@@ -219,19 +222,21 @@ enum Scheduler {
       ThreadTable.pointer(next).pointee.state = .running
       return
     }
-    ThreadTable.pointer(next).pointee.state = .running
+    let from = ThreadTable.pointer(previous)
+    let to = ThreadTable.pointer(next)
+    to.pointee.state = .running
     CPU.this.current = next
     CPU.this.switches += 1
     // The next thread's address space, and its kernel stack for traps and system
     // calls from ring 3.
-    let space = ThreadTable[next].addressSpace
+    let space = to.pointee.addressSpace
     let wanted = space == 0 ? KernelAddressSpace.tables.root : space
     if x86_read_cr3() & ~0xfff != wanted { x86_write_cr3(wanted) }
-    let stackTop = ThreadTable[next].kernelStackTop
+    let stackTop = to.pointee.kernelStackTop
     x86_percpu_this().pointee.kernel_rsp = stackTop
     DescriptorTables.setKernelStack(stackTop)
-    if let area = ThreadTable[previous].fpuState { x86_fxsave(area) }
-    if let area = ThreadTable[next].fpuState { x86_fxrstor(area) }
+    if let area = from.pointee.fpuState { x86_fxsave(area) }
+    if let area = to.pointee.fpuState { x86_fxrstor(area) }
     x86_context_switch(ThreadTable.savedStack + Int(previous.index), ThreadTable.savedStack[Int(next.index)])
   }
 

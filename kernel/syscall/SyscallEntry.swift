@@ -45,13 +45,15 @@ enum SyscallEntry {
 func syscallDispatch(_ frame: UnsafeMutablePointer<x86_syscall_frame>) -> UInt64 {
   let f = frame.pointee
   let registers = SyscallRegisters(number: f.number, arg0: f.rdi, arg1: f.rsi, arg2: f.rdx, arg3: f.r10, arg4: f.r8, arg5: f.r9)
-  guard let process = ProcessTable.current else { kernelPanic(.selfCheckFailed, "system call from a kernel thread") }
-  if SyscallEntry.tracing && SyscallTrace.resultFormat(of: registers.number) == nil {
-    SyscallTracer.log(process: process, registers, result: nil)  // calls that may not return
+  // Only user threads make system calls, so the process index is always set.
+  let process = ThreadTable.pointer(CPU.this.current).pointee.process
+  let tracing = SyscallEntry.tracing
+  if tracing && !SyscallTrace.returns(registers.number) {
+    SyscallTracer.log(process: process, registers, result: nil)  // exits: logged on the way in
   }
   var handlers = KernelSyscalls(process: process)
   let result = dispatchSyscall(registers, to: &handlers)
-  if SyscallEntry.tracing { SyscallTracer.log(process: process, registers, result: result) }
+  if tracing { SyscallTracer.log(process: process, registers, result: result) }
   // A thread of an exiting process goes no further than its next system call.
   if ProcessTable.pointer(process).pointee.exiting { UserThreads.exitCurrent() }
   return result

@@ -7,6 +7,7 @@
 void *malloc(size_t size);
 void *calloc(size_t count, size_t size);
 void free(void *pointer);
+int posix_memalign(void **result, size_t alignment, size_t size);
 _Noreturn void exit(int code);
 
 #endif

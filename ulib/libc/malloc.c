@@ -77,6 +77,28 @@ void *malloc(size_t size) {
   return NULL;
 }
 
+/* Embedded Swift's allocator entry. Alignments up to 16 are malloc's own; larger ones
+ * over-allocate and keep the real block's address just below the aligned pointer,
+ * behind a marker free() recognises. */
+#define ALIGNED_MARK ((size_t)0x41504c4e)  /* "APLN" */
+
+int posix_memalign(void **result, size_t alignment, size_t size) {
+  if (alignment < sizeof(void *) || (alignment & (alignment - 1))) return 22; /* EINVAL */
+  if (alignment <= ALIGN) {
+    *result = malloc(size);
+    return *result ? 0 : 12; /* ENOMEM */
+  }
+  if (size > SIZE_MAX - alignment - HEADER) return 12;
+  char *raw = malloc(size + alignment + HEADER);
+  if (!raw) return 12;
+  uintptr_t aligned = ((uintptr_t)raw + HEADER + alignment - 1) & ~(uintptr_t)(alignment - 1);
+  struct block *mark = (struct block *)(aligned - HEADER);
+  mark->size = ALIGNED_MARK;
+  mark->next = (struct block *)raw;
+  *result = (void *)aligned;
+  return 0;
+}
+
 void *calloc(size_t count, size_t size) {
   if (size && count > SIZE_MAX / size) return NULL;
   void *memory = malloc(count * size);
@@ -87,6 +109,10 @@ void *calloc(size_t count, size_t size) {
 void free(void *pointer) {
   if (!pointer) return;
   struct block *block = (struct block *)((char *)pointer - HEADER);
+  if (block->size == ALIGNED_MARK) {  /* from posix_memalign: free the real block */
+    free(block->next);
+    return;
+  }
   if (block->next == (struct block *)-1) {
     apus_vm_unmap((uintptr_t)block, block->size);
     return;

@@ -24,3 +24,13 @@ _Noreturn void __libc_start(const char *block, uint64_t length) {
 _Noreturn void exit(int code) {
   apus_process_exit(code);
 }
+
+/* The stack protector, for code built with it (Embedded Swift is). A fixed guard is
+ * weak against an attacker but still catches accidental overruns. */
+uintptr_t __stack_chk_guard = 0x595e9fbd94fda766ull;
+
+_Noreturn void __stack_chk_fail(void) {
+  static const char message[] = "user: stack protector fired; exiting\n";
+  apus_debug_write((const uint8_t *)message, sizeof message - 1);
+  apus_process_exit(134);
+}

@@ -49,6 +49,15 @@ struct SyscallTraceEmitter {
         }
       }
       out.line()
+      out.doc("False for calls that never return (the tracer logs those on the way in).", style: .swift)
+      out.block("static func returns(_ number: UInt64) -> Bool") {
+        let never = calls.filter(\.neverReturns).map { "\($0.number)" }
+        out.block("switch number") {
+          if !never.isEmpty { out.line("case \(never.joined(separator: ", ")): false") }
+          out.line("default: true")
+        }
+      }
+      out.line()
       out.doc("The name of an error code, as the spec spells it.", style: .swift)
       out.block("static func errorName(_ code: UInt64) -> StaticString?") {
         out.block("switch code") {
