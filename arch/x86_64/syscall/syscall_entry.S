@@ -39,10 +39,6 @@ x86_syscall_entry:
     cli
     addq $8, %rsp
     popq %rbp
-    /* A return address outside user space: take the IRETQ road. */
-    movabsq $USER_SPACE_END, %rcx
-    cmpq %rcx, SYSCALL_FRAME_RIP_OFFSET(%rsp)
-    jae 1f
     addq $8, %rsp               /* frame.number: rax holds the result instead */
     popq %rdi
     popq %rsi
@@ -50,20 +46,17 @@ x86_syscall_entry:
     popq %r10
     popq %r8
     popq %r9
+    /* Stack now: [rip][rflags][rsp]. A return address outside user space takes the
+     * IRETQ road (rcx is about to be reloaded either way). */
+    movabsq $USER_SPACE_END, %rcx
+    cmpq %rcx, (%rsp)
+    jae 1f
     popq %rcx
     popq %r11
     popq %rsp                   /* the user stack */
     swapgs
     sysretq
-1:  addq $8, %rsp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %r10
-    popq %r8
-    popq %r9
-    popq %rcx                   /* rip, rflags, rsp stay on the stack for iretq */
-    /* Stack now: [rflags][rsp]. Build the iretq frame below it. */
+1:  popq %rcx                   /* rip; [rflags][rsp] remain */
     movq 8(%rsp), %r11          /* user rsp */
     pushq $USER_DATA            /* [ss][rflags][rsp] */
     pushq %r11                  /* [rsp][ss][rflags][rsp] */
