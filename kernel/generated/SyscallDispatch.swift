@@ -165,129 +165,142 @@ protocol SyscallHandlers {
   mutating func ipcRecv(endpoint: HandleEntry<Object>, buf: UserOutBuffer<UInt8>, handles: UserOutBuffer<UInt32>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64
 }
 
-/// Runs one system call. Returns the value for rax: the result, or the negated AbiError
-/// code.
-func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: SyscallRegisters, to handlers: inout Handlers) -> UInt64 {
-  guard let call = SyscallNumber(rawValue: registers.number) else {
-    return SyscallResult.failure(.noSuchCall)
-  }
-  switch call {
-    case .debugWrite:
+/// Runs one system call from the registers the entry saved (read in place: this is the
+/// hot path). Returns the value for rax: the result, or the negated AbiError code.
+/// Unknown and removed numbers answer noSuchCall.
+@inline(__always)  // one caller, the entry: no second prologue on the hot path
+func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<SyscallRegisters>, to handlers: inout Handlers) -> UInt64 {
+  switch registers.pointee.number {
+    case 0:  // debug_write
+      let call = SyscallNumber.debugWrite
       do throws(AbiError) {
-        let buf = try UserInBuffer<UInt8>(address: registers.arg0, count: registers.arg1)
+        let buf = try UserInBuffer<UInt8>(address: registers.pointee.arg0, count: registers.pointee.arg1)
         return try handlers.debugWrite(buf: buf)
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
-    case .timeNow:
+    case 1:  // time_now
       return handlers.timeNow()
-    case .yield:
+    case 2:  // yield
       handlers.yield()
       return 0
-    case .threadSpawn:
+    case 3:  // thread_spawn
+      let call = SyscallNumber.threadSpawn
       do throws(AbiError) {
-        let entry = UserAddress(registers.arg0)
-        let stackTop = UserAddress(registers.arg1)
-        let arg = registers.arg2
+        let entry = UserAddress(registers.pointee.arg0)
+        let stackTop = UserAddress(registers.pointee.arg1)
+        let arg = registers.pointee.arg2
         return UInt64(try handlers.threadSpawn(entry: entry, stackTop: stackTop, arg: arg))
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
-    case .threadExit:
-      let code = Int64(bitPattern: registers.arg0)
+    case 4:  // thread_exit
+      let code = Int64(bitPattern: registers.pointee.arg0)
       handlers.threadExit(code: code)
-    case .processSpawn:
+    case 5:  // process_spawn
+      let call = SyscallNumber.processSpawn
       do throws(AbiError) {
-        let path = try UserInBuffer<UInt8>(address: registers.arg0, count: registers.arg1)
-        let args = try UserInBuffer<UInt8>(address: registers.arg2, count: registers.arg3)
+        let path = try UserInBuffer<UInt8>(address: registers.pointee.arg0, count: registers.pointee.arg1)
+        let args = try UserInBuffer<UInt8>(address: registers.pointee.arg2, count: registers.pointee.arg3)
         return UInt64(try handlers.processSpawn(path: path, args: args))
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
-    case .processExit:
-      let code = Int64(bitPattern: registers.arg0)
+    case 6:  // process_exit
+      let code = Int64(bitPattern: registers.pointee.arg0)
       handlers.processExit(code: code)
-    case .processWait:
+    case 7:  // process_wait
+      let call = SyscallNumber.processWait
       do throws(AbiError) {
-        let process = try SyscallResult.handle(registers.arg0, kind: .process, rights: Rights.wait, &handlers)
-        let status = try UserOut<ProcessStatus>(address: registers.arg1)
+        let process = try SyscallResult.handle(registers.pointee.arg0, kind: .process, rights: Rights.wait, &handlers)
+        let status = try UserOut<ProcessStatus>(address: registers.pointee.arg1)
         try handlers.processWait(process: process, status: status)
         return 0
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
-    case .handleClose:
+    case 8:  // handle_close
+      let call = SyscallNumber.handleClose
       do throws(AbiError) {
-        let handle = try SyscallResult.handle(registers.arg0, kind: nil, rights: Rights(), &handlers)
+        let handle = try SyscallResult.handle(registers.pointee.arg0, kind: nil, rights: Rights(), &handlers)
         try handlers.handleClose(handle: handle)
         return 0
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
-    case .vmMap:
+    case 9:  // vm_map
+      let call = SyscallNumber.vmMap
       do throws(AbiError) {
-        let addr = UserAddress(registers.arg0)
-        let len = registers.arg1
-        let prot = VmProt(rawValue: UInt32(truncatingIfNeeded: registers.arg2))
+        let addr = UserAddress(registers.pointee.arg0)
+        let len = registers.pointee.arg1
+        let prot = VmProt(rawValue: UInt32(truncatingIfNeeded: registers.pointee.arg2))
         guard prot.isKnown else { throw .invalidArgument }
-        let flags = VmMapFlags(rawValue: UInt32(truncatingIfNeeded: registers.arg3))
+        let flags = VmMapFlags(rawValue: UInt32(truncatingIfNeeded: registers.pointee.arg3))
         guard flags.isKnown else { throw .invalidArgument }
         return (try handlers.vmMap(addr: addr, len: len, prot: prot, flags: flags)).value
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
-    case .vmUnmap:
+    case 10:  // vm_unmap
+      let call = SyscallNumber.vmUnmap
       do throws(AbiError) {
-        let addr = UserAddress(registers.arg0)
-        let len = registers.arg1
+        let addr = UserAddress(registers.pointee.arg0)
+        let len = registers.pointee.arg1
         try handlers.vmUnmap(addr: addr, len: len)
         return 0
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
-    case .shmCreate:
+    case 11:  // shm_create
+      let call = SyscallNumber.shmCreate
       do throws(AbiError) {
-        let size = registers.arg0
+        let size = registers.pointee.arg0
         return UInt64(try handlers.shmCreate(size: size))
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
-    case .shmMap:
+    case 12:  // shm_map
+      let call = SyscallNumber.shmMap
       do throws(AbiError) {
-        let shm = try SyscallResult.handle(registers.arg0, kind: .shm, rights: Rights.map, &handlers)
-        let addr = UserAddress(registers.arg1)
-        let prot = VmProt(rawValue: UInt32(truncatingIfNeeded: registers.arg2))
+        let shm = try SyscallResult.handle(registers.pointee.arg0, kind: .shm, rights: Rights.map, &handlers)
+        let addr = UserAddress(registers.pointee.arg1)
+        let prot = VmProt(rawValue: UInt32(truncatingIfNeeded: registers.pointee.arg2))
         guard prot.isKnown else { throw .invalidArgument }
         return (try handlers.shmMap(shm: shm, addr: addr, prot: prot)).value
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
-    case .endpointCreate:
+    case 13:  // endpoint_create
+      let call = SyscallNumber.endpointCreate
       do throws(AbiError) {
         return UInt64(try handlers.endpointCreate())
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
-    case .ipcSend:
+    case 14:  // ipc_send
+      let call = SyscallNumber.ipcSend
       do throws(AbiError) {
-        let endpoint = try SyscallResult.handle(registers.arg0, kind: .endpoint, rights: Rights.write, &handlers)
-        let msg = try UserInBuffer<UInt8>(address: registers.arg1, count: registers.arg2)
-        let handles = try UserInBuffer<UInt32>(address: registers.arg3, count: registers.arg4)
+        let endpoint = try SyscallResult.handle(registers.pointee.arg0, kind: .endpoint, rights: Rights.write, &handlers)
+        let msg = try UserInBuffer<UInt8>(address: registers.pointee.arg1, count: registers.pointee.arg2)
+        let handles = try UserInBuffer<UInt32>(address: registers.pointee.arg3, count: registers.pointee.arg4)
         try handlers.ipcSend(endpoint: endpoint, msg: msg, handles: handles)
         return 0
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
-    case .ipcRecv:
+    case 15:  // ipc_recv
+      let call = SyscallNumber.ipcRecv
       do throws(AbiError) {
-        let endpoint = try SyscallResult.handle(registers.arg0, kind: .endpoint, rights: Rights.read, &handlers)
-        let buf = try UserOutBuffer<UInt8>(address: registers.arg1, count: registers.arg2)
-        let handles = try UserOutBuffer<UInt32>(address: registers.arg3, count: registers.arg4)
-        let info = try UserOut<IpcRecvInfo>(address: registers.arg5)
+        let endpoint = try SyscallResult.handle(registers.pointee.arg0, kind: .endpoint, rights: Rights.read, &handlers)
+        let buf = try UserOutBuffer<UInt8>(address: registers.pointee.arg1, count: registers.pointee.arg2)
+        let handles = try UserOutBuffer<UInt32>(address: registers.pointee.arg3, count: registers.pointee.arg4)
+        let info = try UserOut<IpcRecvInfo>(address: registers.pointee.arg5)
         return try handlers.ipcRecv(endpoint: endpoint, buf: buf, handles: handles, info: info)
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    default:
+      return SyscallResult.failure(.noSuchCall)
   }
 }
 

@@ -20,6 +20,9 @@ enum SyscallEntry {
 
   static func start(trace: Bool) {
     tracing = trace
+    guard MemoryLayout<SyscallRegisters>.stride == 7 * 8, MemoryLayout<x86_syscall_frame>.stride >= 7 * 8 else {
+      kernelPanic(.selfCheckFailed, "SyscallRegisters does not overlay the saved syscall frame")
+    }
     x86_wrmsr(MSR.efer, x86_rdmsr(MSR.efer) | 1)  // SCE
     // SYSCALL loads CS = 0x08, SS = 0x10; SYSRET loads CS = 0x18 + 16, SS = 0x18 + 8.
     x86_wrmsr(MSR.star, (UInt64(0x18 | 3) << 48) | (UInt64(Selector.kernelCode) << 32))
@@ -43,17 +46,18 @@ enum SyscallEntry {
 
 @_cdecl("x86_syscall_dispatch")
 func syscallDispatch(_ frame: UnsafeMutablePointer<x86_syscall_frame>) -> UInt64 {
-  let f = frame.pointee
-  let registers = SyscallRegisters(number: f.number, arg0: f.rdi, arg1: f.rsi, arg2: f.rdx, arg3: f.r10, arg4: f.r8, arg5: f.r9)
+  // The saved frame starts with the number and the six argument registers, in the
+  // order of SyscallRegisters (checked at start), so the dispatcher reads it in place.
+  let registers = UnsafeRawPointer(frame).assumingMemoryBound(to: SyscallRegisters.self)
   // Only user threads make system calls, so the process index is always set.
   let process = ThreadTable.pointer(CPU.this.current).pointee.process
   let tracing = SyscallEntry.tracing
-  if tracing && !SyscallTrace.returns(registers.number) {
-    SyscallTracer.log(process: process, registers, result: nil)  // exits: logged on the way in
+  if tracing && !SyscallTrace.returns(registers.pointee.number) {
+    SyscallTracer.log(process: process, registers.pointee, result: nil)  // exits: logged on the way in
   }
   var handlers = KernelSyscalls(process: process)
   let result = dispatchSyscall(registers, to: &handlers)
-  if tracing { SyscallTracer.log(process: process, registers, result: result) }
+  if tracing { SyscallTracer.log(process: process, registers.pointee, result: result) }
   // A thread of an exiting process goes no further than its next system call.
   if ProcessTable.pointer(process).pointee.exiting { UserThreads.exitCurrent() }
   return result

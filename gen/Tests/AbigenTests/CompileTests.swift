@@ -80,7 +80,8 @@ import Testing
         }
         public func runOne(_ number: UInt64) -> UInt64 {
           var kernel = TestKernel()
-          return dispatchSyscall(SyscallRegisters(number: number, arg0: 0, arg1: 0, arg2: 0, arg3: 0, arg4: 0, arg5: 0), to: &kernel)
+          var registers = SyscallRegisters(number: number, arg0: 0, arg1: 0, arg2: 0, arg3: 0, arg4: 0, arg5: 0)
+          return dispatchSyscall(&registers, to: &kernel)
         }
         """
     }

@@ -61,16 +61,19 @@ struct KernelDispatchEmitter {
     }
     out.line()
 
-    out.doc("Runs one system call. Returns the value for rax: the result, or the negated AbiError code.", style: .swift)
-    out.block("func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: SyscallRegisters, to handlers: inout Handlers) -> UInt64") {
-      out.block("guard let call = SyscallNumber(rawValue: registers.number) else") {
-        out.line("return SyscallResult.failure(.noSuchCall)")
-      }
-      out.block("switch call") {
+    out.doc("Runs one system call from the registers the entry saved (read in place: this is the hot path). Returns the value for rax: the result, or the negated AbiError code. Unknown and removed numbers answer noSuchCall.", style: .swift)
+    out.line("@inline(__always)  // one caller, the entry: no second prologue on the hot path")
+    out.block("func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<SyscallRegisters>, to handlers: inout Handlers) -> UInt64") {
+      out.block("switch registers.pointee.number") {
         for call in calls {
-          out.line("case .\(Names.lowerCamel(call.name)):")
-          out.indented { dispatchCase(SyscallShape(call, in: abi), scope, out) }
+          out.line("case \(call.number):  // \(call.name)")
+          out.indented {
+            if !call.errors.isEmpty { out.line("let call = SyscallNumber.\(Names.lowerCamel(call.name))") }
+            dispatchCase(SyscallShape(call, in: abi), scope, out)
+          }
         }
+        out.line("default:")
+        out.indented { out.line("return SyscallResult.failure(.noSuchCall)") }
       }
     }
     out.line()
@@ -183,7 +186,7 @@ struct KernelDispatchEmitter {
 
   private func decode(_ argument: ShapedArgument, _ shape: SyscallShape, _ scope: NameScope, _ out: SourceWriter) {
     let name = Names.lowerCamel(argument.decl.name)
-    let register = "registers.arg\(argument.register)"
+    let register = "registers.pointee.arg\(argument.register)"
     switch argument.role {
     case .scalar(let scalar):
       if argument.countsPointer != nil { return }  // read by the buffer it counts
@@ -204,7 +207,7 @@ struct KernelDispatchEmitter {
     case .pointer(let direction, let element, let length):
       let type = "\(GeneratedText.kernelUserPointer(direction, buffer: length != nil))<\(scope.swiftType(element))>"
       if let length, let counter = shape.argument(named: length) {
-        out.line("let \(name) = try \(type)(address: \(register), count: registers.arg\(counter.register))")
+        out.line("let \(name) = try \(type)(address: \(register), count: registers.pointee.arg\(counter.register))")
       } else {
         out.line("let \(name) = try \(type)(address: \(register))")
       }
