@@ -28,9 +28,22 @@ enum UserThreads {
     x86_enter_user(record.userEntry, record.userStack, record.userArguments.0, record.userArguments.1)
   }
 
-  /// Ends the calling user thread (and, if it is the last, its process).
+  /// Ends the calling user thread (and, if it is the last, its process). Interrupts
+  /// stay masked from here to the final switch: a thread preempted after its address
+  /// space is freed would be resumed on page tables that no longer exist.
   static func exitCurrent() -> Never {
+    x86_cli()
     if let process = ProcessTable.current { ProcessTable.threadExited(process: process) }
+    // test=exitwindow: reuse the freed pages at once (the allocator hands back the
+    // frame just freed, zeroed) and switch away, as an ill-timed tick on a busy system
+    // once did, to prove a thread whose address space is gone resumes safely.
+    if yieldInExitWindow {
+      let reused = PageAllocator.shared.allocateZeroed()
+      Scheduler.yieldEvenIfIdle()
+      if let page = reused { PageAllocator.shared.release(page.intoAddress()) }
+    }
     Scheduler.exitDetached()
   }
+
+  nonisolated(unsafe) static var yieldInExitWindow = false
 }

@@ -115,6 +115,18 @@ enum Scheduler {
     }
   }
 
+  /// Switches away and back even when nothing else is ready (the idle thread runs
+  /// until the next tick). For tests that need a switch at an exact point.
+  static func yieldEvenIfIdle() {
+    Interrupts.withDisabled {
+      let me = CPU.this.current
+      let next = CPU.this.runQueue.pop() ?? CPU.this.idle
+      ThreadTable.pointer(me).pointee.state = .ready
+      CPU.this.runQueue.push(me)
+      switchTo(next)
+    }
+  }
+
   /// Blocks the current thread until someone makes it ready. The caller has already
   /// put it on the wait queue it will be woken from, with interrupts masked.
   static func blockCurrent() {
@@ -216,7 +228,10 @@ enum Scheduler {
   // MARK: - switching (interrupts masked)
 
   private static func switchToNext() {
-    let next = CPU.this.runQueue.pop() ?? CPU.this.idle
+    switchTo(CPU.this.runQueue.pop() ?? CPU.this.idle)
+  }
+
+  private static func switchTo(_ next: ThreadID) {
     let previous = CPU.this.current
     guard next != previous else {
       ThreadTable.pointer(next).pointee.state = .running
