@@ -36,6 +36,9 @@ struct PageTables {
 
   init(root: UInt64) { self.root = root }
 
+  /// The lowest address of the kernel-owned PML4 slots every address space shares.
+  static let sharedKernelBase = UInt64(KERNEL_HEAP_BASE)
+
   /// A new, empty top-level table.
   static func create() -> PageTables? {
     guard let page = PageAllocator.shared.allocateZeroed() else { return nil }
@@ -71,7 +74,10 @@ struct PageTables {
     else { return nil }
     let physical = entry.pointee & Self.addressMask
     entry.pointee = 0
-    if x86_read_cr3() & Self.addressMask == root { x86_invlpg(virtual) }
+    // Kernel-half mappings are shared by every address space and global in the TLB (a
+    // CR3 switch keeps them): invalidate them whatever CR3 holds. Lower-half ones only
+    // matter if these tables are the ones loaded.
+    if virtual >= Self.sharedKernelBase || x86_read_cr3() & Self.addressMask == root { x86_invlpg(virtual) }
     return physical
   }
 

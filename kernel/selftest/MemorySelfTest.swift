@@ -76,4 +76,28 @@ enum MemorySelfTest {
     }
     kprint("MM: heap \(count) blocks of \(sizes.count) sizes grew by \(grewBy) pages and returned all (\(PageTables.tablePages - startTables) page-table pages kept)")
   }
+
+  /// test=tlb: with a process's page tables loaded (as during any system call), free a
+  /// heap page and map the same virtual page to a different frame. The write through
+  /// the new mapping must land in the new frame; with a stale global TLB entry it lands
+  /// in the old one.
+  static func staleTLB() {
+    guard let space = AddressSpace.create() else { kernelPanic(.outOfMemory, "tlb: no address space") }
+    space.tables.activate()
+    guard let first = HeapWindow.mapRun(1) else { kernelPanic(.outOfMemory, "tlb: no heap page") }
+    let pointer = UnsafeMutablePointer<UInt64>(bitPattern: UInt(first))!
+    pointer.pointee = 0x1111  // the TLB now holds first → frame A
+    HeapWindow.unmapRun(first, count: 1)  // frame A is free again
+    let holdsA = PageAllocator.shared.allocate()  // so the next mapping gets another frame
+    guard let second = HeapWindow.mapRun(1), second == first else { kernelPanic(.selfCheckFailed, "tlb: the window did not reuse the page") }
+    pointer.pointee = 0x2222
+    let frameB = space.tables.translate(second)!.physical
+    let landed = DirectMap.pointer(physical: frameB).load(as: UInt64.self)
+    HeapWindow.unmapRun(second, count: 1)
+    if let page = holdsA { PageAllocator.shared.release(page.intoAddress()) }
+    KernelAddressSpace.tables.activate()
+    space.destroy()
+    guard landed == 0x2222 else { kernelPanic(.selfCheckFailed, "tlb: a write went through a stale TLB entry to a freed page") }
+    kprint("MM: tlb ok: kernel-half unmaps are invalidated whatever CR3 holds")
+  }
 }
