@@ -99,6 +99,9 @@ enum TestHook: CaseIterable {
   case lockStress     // 8 threads x 10,000 increments under a spinlock, then a mutex
   case lifecycle      // 1,000 threads created, run, exited and joined
   case fpu            // FPU/SSE registers survive switches between threads using them
+  case exitWindow     // every exiting user thread is switched away after its process is freed
+  case tlb            // a heap page freed and remapped while a process's tables are loaded
+  case spawnWindow    // every new process runs before its spawner returns
 
   var name: StaticString {
     switch self {
@@ -116,6 +119,9 @@ enum TestHook: CaseIterable {
     case .lockStress: "lockstress"
     case .lifecycle: "lifecycle"
     case .fpu: "fpu"
+    case .exitWindow: "exitwindow"
+    case .tlb: "tlb"
+    case .spawnWindow: "spawnwindow"
     }
   }
 

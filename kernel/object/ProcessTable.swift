@@ -44,6 +44,7 @@ enum ProcessTable {
   nonisolated(unsafe) private(set) static var records = UnsafeMutablePointer<ProcessRecord>(bitPattern: 8)!
   nonisolated(unsafe) private static var nextPid: UInt32 = 1
   nonisolated(unsafe) private(set) static var alive = 0
+  nonisolated(unsafe) static var yieldAfterStart = false
 
   static func start() {
     records = .allocate(capacity: capacity)
@@ -58,7 +59,10 @@ enum ProcessTable {
     return process >= 0 ? process : nil
   }
 
-  /// Starts `path` from the initrd as a new process; returns its index.
+  /// Starts `path` from the initrd as a new process; returns its index, holding a
+  /// reference for the caller (to keep in a handle, or drop). The reference is taken
+  /// before the child can run: a child that exits at once must not free the record
+  /// its spawner is about to name.
   static func spawn<P: Collection<UInt8>, A: Collection<UInt8>>(path: P, arguments: A) throws(AbiError) -> Int32 {
     guard let file = Initrd.find(path) else { throw .notFound }
     guard let index = claim() else { throw .noMemory }
@@ -83,11 +87,13 @@ enum ProcessTable {
                                           arguments: (argumentsAt, UInt64(arguments.count)))
       Interrupts.withDisabled {
         record.pointee.state = .alive
-        record.pointee.references = 1
+        record.pointee.references = 2  // alive, and the caller's
         record.pointee.threadCount = 1
         alive += 1
       }
       Scheduler.makeReady(thread)
+      // test=spawnwindow: let the child run first, as an ill-timed tick can.
+      if yieldAfterStart { Scheduler.yieldEvenIfIdle() }
       return index
     } catch {
       space.destroy()
@@ -103,7 +109,9 @@ enum ProcessTable {
       let record = pointer(index)
       record.pointee.threadCount -= 1
       guard record.pointee.threadCount == 0 else { return }
-      // Leave the process's tables before freeing them.
+      // Leave the process's tables before freeing them, and stop naming them: the
+      // scheduler loads a thread's tables whenever it switches to it.
+      ThreadTable.pointer(Scheduler.current).pointee.addressSpace = 0
       if x86_read_cr3() & ~0xfff == record.pointee.space.tables.root { KernelAddressSpace.tables.activate() }
       record.pointee.space.destroy()
       record.pointee.state = .exited
@@ -138,8 +146,6 @@ enum ProcessTable {
       return pointer(index).pointee.status
     }
   }
-
-  static func addReference(_ index: Int32) { Interrupts.withDisabled { pointer(index).pointee.references += 1 } }
 
   static func dropReference(_ index: Int32) {
     Interrupts.withDisabled {

@@ -30,7 +30,6 @@ enum UserLand {
       kprint("KERNEL: init did not start: error \(error.rawValue)")
       return
     }
-    ProcessTable.addReference(process)  // kmain's, like a handle
     let status = ProcessTable.wait(process)
     ProcessTable.dropReference(process)
     kprint("KERNEL: init exited code=\(status.code) reason=\(status.reason.rawValue)")

@@ -40,6 +40,12 @@ enum TestHooks {
       SchedulerSelfTest.lifecycle()
     case .fpu:
       SchedulerSelfTest.fpuState()
+    case .spawnWindow:
+      ProcessTable.yieldAfterStart = true  // takes effect as init spawns its programs
+    case .tlb:
+      MemorySelfTest.staleTLB()
+    case .exitWindow:
+      UserThreads.yieldInExitWindow = true  // takes effect as init and its programs exit
     }
   }
 

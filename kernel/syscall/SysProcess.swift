@@ -20,9 +20,9 @@ extension KernelSyscalls {
     }
     Interrupts.withDisabled {
       _ = record.pointee.handles.remove(handle)
+      // The handle takes over the reference spawn returned with.
       _ = record.pointee.handles.install(.process(child), kind: .process, rights: Rights.wait.union(.manage))
     }
-    ProcessTable.addReference(child)
     return handle
   }
 
