@@ -34,7 +34,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
     -isystem $(shell $(CLANG) -print-resource-dir)/include -I ulib/include -I ulib/generated
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
-USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls
+USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls tests/edge
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -147,6 +147,15 @@ $(OUT)/user/hello_swift.o: $(wildcard user/hello_swift/*.swift) $(SWIFT_ULIB) Ma
 $(OUT)/initrd/hello_swift: $(OUT)/user/hello_swift.o $(ULIB_OBJS) boot/user.ld
 	@mkdir -p $(dir $@)
 	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
+
+# tests/edge: asm only, with a section on the last user page (see its comment).
+$(OUT)/user/tests/edge.o: user/tests/edge.S Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CLANG) --target=$(TARGET) -c $< -o $@
+
+$(OUT)/initrd/tests/edge: $(OUT)/user/tests/edge.o boot/user-edge.ld
+	@mkdir -p $(dir $@)
+	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user-edge.ld -o $@ $<
 
 $(OUT)/initrd/tests/notelf: user/tests/notelf.txt
 	@mkdir -p $(dir $@)
