@@ -39,6 +39,8 @@ USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
 INITRD     := $(OUT)/initrd.tar
+# Every user program links the same way (boot/user.ld at 4 MiB).
+LINK_USER   = @mkdir -p $(dir $@) && $(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
 
 KERNEL_ELF := $(OUT)/kernel.elf
 ISO        := $(OUT)/apus.iso
@@ -121,16 +123,13 @@ $(OUT)/user/%.o: user/%.c $(wildcard ulib/include/*.h) ulib/generated/apus/sysca
 	$(CLANG) $(USER_CFLAGS) -c $< -o $@
 
 $(OUT)/initrd/init: $(OUT)/user/init/init.o $(ULIB_OBJS) boot/user.ld
-	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
+	$(LINK_USER)
 
 $(OUT)/initrd/bench/%: $(OUT)/user/bench/%.o $(ULIB_OBJS) boot/user.ld
-	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
+	$(LINK_USER)
 
 $(OUT)/initrd/tests/%: $(OUT)/user/tests/%.o $(ULIB_OBJS) boot/user.ld
-	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
+	$(LINK_USER)
 
 # The initrd is a ustar archive (kernel/boot/Initrd.swift reads it), paths relative.
 # Embedded Swift user programs: the generated bindings and the user runtime, compiled
@@ -145,8 +144,7 @@ $(OUT)/user/hello_swift.o: $(wildcard user/hello_swift/*.swift) $(SWIFT_ULIB) Ma
 	@touch $@
 
 $(OUT)/initrd/hello_swift: $(OUT)/user/hello_swift.o $(ULIB_OBJS) boot/user.ld
-	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user.ld -o $@ $(filter %.o,$^)
+	$(LINK_USER)
 
 # tests/edge: asm only, with a section on the last user page (see its comment).
 $(OUT)/user/tests/edge.o: user/tests/edge.S Makefile | $(DEPS_STAMP)

@@ -15,7 +15,7 @@
 #define DIRECT_MAP_BASE 0xffff800000000000
 
 /* How much physical memory the boot page tables direct-map: 4 GiB in 2 MiB pages.
- * M1 replaces these tables with a map sized from the memory map. */
+ * KernelAddressSpace then replaces them with a map sized from the memory map. */
 #define EARLY_DIRECT_MAP_SIZE 0x100000000
 
 /* The boot page tables map the kernel image with 4 KiB pages (so the stack guard
