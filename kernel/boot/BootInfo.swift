@@ -28,6 +28,11 @@ struct BootInfo {
   var infoStart: UInt64 = 0
   var infoEnd: UInt64 = 0
 
+  /// The module the loader was told to call `name` (grub.cfg), if it loaded one.
+  func module(named name: StaticString) -> BootModule? {
+    name.withUTF8Buffer { wanted in modules.first { $0.name.elementsEqual(wanted) } }
+  }
+
   /// The end of the highest module, so allocators can stay clear of all of them.
   var modulesEnd: UInt64 {
     var end: UInt64 = 0

@@ -15,8 +15,7 @@ enum Initrd {
   /// Finds the module; returns the number of files, or nil without an initrd.
   @discardableResult
   static func load(_ boot: BootInfo) -> Int? {
-    let wanted = moduleName.withUTF8Buffer { Array($0) }
-    guard let module = boot.modules.first(where: { $0.name == wanted }) else { return nil }
+    guard let module = boot.module(named: moduleName) else { return nil }
     archive = UnsafeRawBufferPointer(start: DirectMap.pointer(physical: module.start), count: Int(module.end - module.start))
     var count = 0
     forEachFile { _ in count += 1 }

@@ -42,9 +42,9 @@ struct KernelStack: ~Copyable {
     return stack
   }
 
-  /// True when `address` lies in this slot's guard gap.
-  func isGuard(_ address: UInt64) -> Bool {
-    address >= Self.slotBase(slot) && address < bottom
+  /// True when `address` is in slot `slot` but below its mapped stack: its guard gap.
+  static func isGuardAddress(_ address: UInt64, slot: Int) -> Bool {
+    address >= slotBase(slot) && address < slotBase(slot) + UInt64(KERNEL_STACK_SLOT_SIZE) - UInt64(KERNEL_STACK_SIZE)
   }
 
   static func slotBase(_ slot: Int) -> UInt64 {

@@ -133,12 +133,6 @@ struct PageAllocator {
     hint = min(hint, frame / 64)
   }
 
-  func isFree(_ address: UInt64) -> Bool {
-    let frame = Int(address / Self.pageSize)
-    guard let words, frame < frameCount else { return false }
-    return words[frame / 64] & (1 << UInt64(frame % 64)) == 0
-  }
-
   private mutating func setRange(_ start: UInt64, _ end: UInt64, used: Bool) {
     guard let words else { return }
     var frame = Int(start / Self.pageSize)

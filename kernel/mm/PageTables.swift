@@ -46,6 +46,13 @@ struct PageTables {
     return PageTables(root: page.intoAddress())
   }
 
+  /// Free pages, counting page-table pages created since `baseline` (a `tablePages`
+  /// snapshot) as free: intermediate tables are kept for reuse by design, so a test
+  /// that checks memory comes back must not count them as lost.
+  static func freePages(countingTablesSince baseline: Int) -> Int {
+    PageAllocator.shared.freePages + tablePages - baseline
+  }
+
   /// Accounts for a table page being freed (AddressSpace.destroy).
   static func forgetTable() { Interrupts.withDisabled { tablePages -= 1 } }
 

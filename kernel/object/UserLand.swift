@@ -20,7 +20,8 @@ enum UserLand {
     // otherwise free them at their last use, in between).
     defer { withExtendedLifetime((path, arguments)) {} }
     let startThreads = ThreadTable.inUse
-    let startFree = accountedFreePages()
+    let startTables = PageTables.tablePages
+    let startFree = PageTables.freePages(countingTablesSince: startTables)
 
     kprint("MM: free=\(startFree) pages before init")
     let process: Int32
@@ -39,13 +40,6 @@ enum UserLand {
       Scheduler.yield()
       rounds += 1
     }
-    kprint("MM: free=\(accountedFreePages()) pages after init")
+    kprint("MM: free=\(PageTables.freePages(countingTablesSince: startTables)) pages after init")
   }
-
-  /// Free pages, counting kernel page tables created meanwhile as free: they are kept
-  /// for reuse by design (kernel stack and heap regions), not leaked.
-  static func accountedFreePages() -> Int {
-    PageAllocator.shared.freePages + PageTables.tablePages - baselineTables
-  }
-  nonisolated(unsafe) static var baselineTables = PageTables.tablePages
 }

@@ -11,8 +11,6 @@ import X86Shim
 final class SpinLock {
   fileprivate var word: UInt32 = 0
 
-  var isLocked: Bool { word != 0 }
-
   /// Masks interrupts, takes the lock, and returns the proof of holding it.
   func lock() -> SpinLockGuard {
     let interruptsWereEnabled = Interrupts.areEnabled

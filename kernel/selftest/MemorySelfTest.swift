@@ -44,7 +44,7 @@ enum MemorySelfTest {
     let heapStartFree = PageAllocator.shared.freePages
     let startTables = PageTables.tablePages
     /// Free pages plus the page tables created since the heap test began.
-    func accounted() -> Int { PageAllocator.shared.freePages + PageTables.tablePages - startTables }
+    func accounted() -> Int { PageTables.freePages(countingTablesSince: startTables) }
     var blocks: [UnsafeMutableRawPointer] = []
     blocks.reserveCapacity(sizes.count * 40)
     let listBytes = KernelHeap.bytesInUse

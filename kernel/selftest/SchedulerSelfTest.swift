@@ -121,7 +121,7 @@ enum SchedulerSelfTest {
       }
       finished += batch
     }
-    let free = PageAllocator.shared.freePages + PageTables.tablePages - startTables
+    let free = PageTables.freePages(countingTablesSince: startTables)
     guard ran == total, free == startFree, KernelHeap.bytesInUse == startHeap, ThreadTable.inUse == startThreads else {
       kernelPanic(.selfCheckFailed, "lifecycle: ran \(ran), pages \(startFree - free) short, heap \(KernelHeap.bytesInUse - startHeap) bytes over, \(ThreadTable.inUse - startThreads) records left")
     }

@@ -116,10 +116,3 @@ enum ExceptionReport {
 
   private static func bit(_ value: UInt64, _ mask: UInt64) -> Int { value & mask != 0 ? 1 : 0 }
 }
-
-extension KernelStack {
-  /// True when `address` is in slot `slot` but below its mapped stack.
-  static func isGuardAddress(_ address: UInt64, slot: Int) -> Bool {
-    address >= slotBase(slot) && address < slotBase(slot) + UInt64(KERNEL_STACK_SLOT_SIZE) - UInt64(KERNEL_STACK_SIZE)
-  }
-}

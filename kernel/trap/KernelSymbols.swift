@@ -36,8 +36,7 @@ enum KernelSymbols {
   /// Finds and checks the symbol module; returns the number of symbols, or nil.
   @discardableResult
   static func load(_ boot: BootInfo) -> Int? {
-    let wanted = moduleName.withUTF8Buffer { Array($0) }
-    guard let module = boot.modules.first(where: { $0.name == wanted }) else { return nil }
+    guard let module = boot.module(named: moduleName) else { return nil }
     let bytes = UnsafeRawBufferPointer(start: DirectMap.pointer(physical: module.start), count: Int(module.end - module.start))
     guard bytes.count >= headerSize, bytes.prefix(8).elementsEqual("APUSSYM1".utf8) else { return nil }
     let count = Int(bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
