@@ -34,7 +34,8 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
     -isystem $(shell $(CLANG) -print-resource-dir)/include -I ulib/include -I ulib/generated
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
-USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls tests/edge
+USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls tests/edge \
+    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -118,7 +119,7 @@ $(OUT)/ulib/%.o: ulib/%.S Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CLANG) --target=$(TARGET) -c $< -o $@
 
-$(OUT)/user/%.o: user/%.c $(wildcard ulib/include/*.h) ulib/generated/apus/syscall.h Makefile | $(DEPS_STAMP)
+$(OUT)/user/%.o: user/%.c $(wildcard ulib/include/*.h user/tests/*.h) ulib/generated/apus/syscall.h Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(USER_CFLAGS) -c $< -o $@
 
@@ -154,6 +155,15 @@ $(OUT)/user/tests/edge.o: user/tests/edge.S Makefile | $(DEPS_STAMP)
 $(OUT)/initrd/tests/edge: $(OUT)/user/tests/edge.o boot/user-edge.ld
 	@mkdir -p $(dir $@)
 	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user-edge.ld -o $@ $<
+
+# tests/overstack: asm only, with a segment in the stack area (see its linker script).
+$(OUT)/user/tests/overstack.o: user/tests/overstack.S Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CLANG) --target=$(TARGET) -c $< -o $@
+
+$(OUT)/initrd/tests/overstack: $(OUT)/user/tests/overstack.o boot/user-overstack.ld
+	@mkdir -p $(dir $@)
+	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user-overstack.ld -o $@ $<
 
 $(OUT)/initrd/tests/notelf: user/tests/notelf.txt
 	@mkdir -p $(dir $@)

@@ -27,8 +27,7 @@ func kmain(_ magic: UInt32, _ bootInfoPhysical: UInt64) -> Never {
   // Threads: kmain becomes thread 0; the timer starts preempting once interrupts are on.
   Scheduler.start()
   Timer.start(bootInfo)
-  // User space: processes, the system call entry, the programs in the initrd.
-  ProcessTable.start()
+  // User space: the system call entry, the programs in the initrd.
   SyscallEntry.start(trace: options.traceSyscalls)
   Initrd.load(bootInfo)
   x86_sti()

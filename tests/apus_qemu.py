@@ -8,6 +8,7 @@ red test says what the guest printed without anyone rerunning it.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -76,6 +77,26 @@ class BootResult:
     def lines_starting(self, prefix: str) -> list[str]:
         return [line for line in self.lines if line.startswith(prefix)]
 
+    def accounting(self) -> tuple[dict[str, int], dict[str, int]]:
+        """What the kernel held before init and after it ended (UserLand.Accounting):
+        free pages, heap bytes and live kernel objects, each as a dict."""
+        pattern = re.compile(r"MM: free=(\d+) pages heap=(\d+) bytes objects=(\d+) (before|after) init")
+        found = {}
+        for line in self.lines:
+            match = pattern.fullmatch(line)
+            if match:
+                found[match.group(4)] = {"free pages": int(match.group(1)), "heap bytes": int(match.group(2)),
+                                         "objects": int(match.group(3))}
+        if set(found) != {"before", "after"}:
+            raise AssertionError(self.report("the MM: before/after init lines are missing"))
+        return found["before"], found["after"]
+
+    def expect_nothing_leaked(self) -> None:
+        """Pages, heap bytes and kernel objects are back where they were before init."""
+        before, after = self.accounting()
+        if before != after:
+            raise AssertionError(self.report(f"kernel resources not returned: before {before}, after {after}"))
+
 
 def boot(
     name: str,
@@ -85,6 +106,7 @@ def boot(
     uefi: bool = False,
     disk: Path | None = None,
     timeout: int = DEFAULT_TIMEOUT,
+    qemu_args: list[str] | None = None,
 ) -> BootResult:
     """Boots the ISO once; `name` names the log file (usually the test's name)."""
     if not ISO.is_file():
@@ -102,6 +124,8 @@ def boot(
         args += ["--cmdline-file", str(raw)]
     if disk is not None:
         args += ["--disk", str(disk)]
+    if qemu_args:
+        args += ["--", *qemu_args]
     started = time.monotonic()
     completed = subprocess.run(
         args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

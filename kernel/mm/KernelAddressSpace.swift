@@ -19,7 +19,7 @@ enum KernelAddressSpace {
     guard x86_cpuid(0x8000_0001, 0, 3) & (1 << 20) != 0 else {
       kernelPanic(.badMemoryMap, "CPU lacks the NX bit; W^X cannot be enforced")
     }
-    guard let tables = PageTables.create() else { kernelPanic(.outOfPages, "no page for the kernel PML4") }
+    guard let tables = PageTables.create(forUser: false) else { kernelPanic(.outOfPages, "no page for the kernel PML4") }
     let vma = UInt64(KERNEL_VMA)
     do throws(MapError) {
       // Kernel image, section by section.

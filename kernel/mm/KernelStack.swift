@@ -26,12 +26,14 @@ struct KernelStack: ~Copyable {
   }
 
   /// A fresh, mapped stack, or nil when slots or pages run out.
-  static func allocate() -> KernelStack? {
+  /// `chargedToUser`: for a user thread, so it stops at the page reserve.
+  static func allocate(chargedToUser: Bool = false) -> KernelStack? {
     guard let slot = Interrupts.withDisabled({ StackSlots.claim() }) else { return nil }
     let stack = KernelStack(adoptingSlot: slot)
     var address = stack.bottom
     while address < stack.top {
-      guard let page = PageAllocator.shared.allocateZeroed() else { return nil }  // deinit unwinds
+      let fresh = chargedToUser ? PageAllocator.shared.allocateZeroedForUser() : PageAllocator.shared.allocateZeroed()
+      guard let page = fresh else { return nil }  // deinit unwinds
       do {
         try KernelAddressSpace.tables.map(address, to: page.intoAddress(), flags: [.global, .writable, .noExecute])
       } catch {

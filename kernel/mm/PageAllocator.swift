@@ -39,6 +39,9 @@ struct PageAllocator {
   private(set) var frameCount = 0
   private(set) var freePages = 0
   private var hint = 0  // first word that may hold a clear bit
+  /// Pages user requests may never take: what is left for the kernel's own heap, page
+  /// tables and stacks when user memory is full (docs/design.md, "Limits and reserves").
+  private(set) var reservePages = 0
 
   /// Builds the allocator from the boot loader's memory map.
   static func start(_ boot: BootInfo) {
@@ -79,6 +82,7 @@ struct PageAllocator {
     allocator.setRange(boot.infoStart, boot.infoEnd, used: true)
     for module in boot.modules { allocator.setRange(module.start, module.end, used: true) }
     allocator.setRange(bitmapAt, bitmapAt + bitmapBytes, used: true)
+    allocator.reservePages = max(minimumReserve, allocator.freePages / 32)
     shared = allocator
   }
 
@@ -113,6 +117,19 @@ struct PageAllocator {
     page.bytes.initializeMemory(as: UInt8.self, repeating: 0, count: Int(Self.pageSize))
     return page
   }
+
+  static let minimumReserve = 1024
+
+  /// A zeroed page for something a user request asked for (its memory, its page
+  /// tables, its threads' kernel stacks): nil once only the reserve is left, so user
+  /// memory can never starve the kernel's own allocations.
+  mutating func allocateZeroedForUser() -> PhysicalPage? {
+    guard Interrupts.withDisabled({ freePages > reservePages }) else { return nil }
+    return allocateZeroed()
+  }
+
+  /// Pages a user request could still take.
+  var pagesAvailableToUser: Int { max(freePages - reservePages, 0) }
 
   /// Returns a page. Freeing a page that is not in use is a kernel bug: it panics.
   mutating func release(_ address: UInt64) {

@@ -28,8 +28,10 @@ enum MapError: Error {
 
 struct PageTables {
   private static let addressMask: UInt64 = 0x000f_ffff_ffff_f000
-  /// Pages all page tables hold for intermediate levels. Unmapping keeps them (a
-  /// region mapped once is likely mapped again), so memory accounting counts them.
+  /// Pages the kernel's own tables hold (the shared kernel half: heap window, stack
+  /// slots, MMIO). They are kept for reuse once made, so memory accounting counts them
+  /// as free. User tables are not counted: a process's tables are freed when they
+  /// empty and at teardown, so one that is not shows as a lost page.
   nonisolated(unsafe) private(set) static var tablePages = 0
   /// Physical address of the PML4.
   let root: UInt64
@@ -39,10 +41,11 @@ struct PageTables {
   /// The lowest address of the kernel-owned PML4 slots every address space shares.
   static let sharedKernelBase = UInt64(KERNEL_HEAP_BASE)
 
-  /// A new, empty top-level table.
-  static func create() -> PageTables? {
-    guard let page = PageAllocator.shared.allocateZeroed() else { return nil }
-    Interrupts.withDisabled { tablePages += 1 }
+  /// A new, empty top-level table; a user one is charged to user memory.
+  static func create(forUser: Bool) -> PageTables? {
+    let fresh = forUser ? PageAllocator.shared.allocateZeroedForUser() : PageAllocator.shared.allocateZeroed()
+    guard let page = fresh else { return nil }
+    if !forUser { Interrupts.withDisabled { tablePages += 1 } }
     return PageTables(root: page.intoAddress())
   }
 
@@ -52,9 +55,6 @@ struct PageTables {
   static func freePages(countingTablesSince baseline: Int) -> Int {
     PageAllocator.shared.freePages + tablePages - baseline
   }
-
-  /// Accounts for a table page being freed (AddressSpace.destroy).
-  static func forgetTable() { Interrupts.withDisabled { tablePages -= 1 } }
 
   /// Maps `virtual` to `physical` (both aligned to `size`).
   func map(_ virtual: UInt64, to physical: UInt64, size: PageSize = .small, flags: PageFlags) throws(MapError) {
@@ -86,6 +86,76 @@ struct PageTables {
     // matter if these tables are the ones loaded.
     if virtual >= Self.sharedKernelBase || x86_read_cr3() & Self.addressMask == root { x86_invlpg(virtual) }
     return physical
+  }
+
+  /// Removes every 4 KiB mapping in the user range [start, end) and frees the tables
+  /// that leaves empty; returns how many pages were unmapped. It visits only tables
+  /// that exist, so its cost follows what is mapped, not the size of the range. The
+  /// pages themselves belong to their memory objects and are not freed here.
+  @discardableResult
+  func unmapUserRange(_ start: UInt64, _ end: UInt64) -> Int {
+    guard start < end, end <= Self.sharedKernelBase else { return 0 }
+    let active = x86_read_cr3() & Self.addressMask == root
+    let unmapped = Interrupts.withDisabled { clear(root, level: 4, base: 0, start, end) }
+    if active { x86_write_cr3(root) }  // one flush for the whole range
+    return unmapped
+  }
+
+  /// Clears entries of `table` (covering addresses from `base`) inside [start, end);
+  /// frees each lower table that ends up empty.
+  private func clear(_ table: UInt64, level: Int, base: UInt64, _ start: UInt64, _ end: UInt64) -> Int {
+    let span: UInt64 = 1 << (12 + 9 * UInt64(level - 1))
+    let entries = Self.entries(table)
+    let first = start <= base ? 0 : Int((start - base) / span)
+    var unmapped = 0
+    var index = first
+    while index < 512 {
+      let low = base + UInt64(index) * span
+      if low >= end { break }
+      let entry = entries[index]
+      if entry & PageFlags.present.rawValue != 0 {
+        if level == 1 {
+          entries[index] = 0
+          unmapped += 1
+        } else {
+          let child = entry & Self.addressMask
+          unmapped += clear(child, level: level - 1, base: low, start, end)
+          if Self.isEmpty(child) {
+            entries[index] = 0
+            PageAllocator.shared.release(child)
+          }
+        }
+      }
+      index += 1
+    }
+    return unmapped
+  }
+
+  private static func isEmpty(_ table: UInt64) -> Bool {
+    let entries = Self.entries(table)
+    for index in 0..<512 where entries[index] != 0 { return false }
+    return true
+  }
+
+  /// Frees every table below the user slots of the PML4 (not the leaf pages, which
+  /// their memory objects own), then the PML4. The tables must not be loaded.
+  func destroyUserTables(userSlots: Int) {
+    for slot in 0..<userSlots {
+      let entry = Self.entries(root)[slot]
+      if entry & PageFlags.present.rawValue != 0 { freeTables(entry & Self.addressMask, level: 3) }
+      Self.entries(root)[slot] = 0
+    }
+    PageAllocator.shared.release(root)
+  }
+
+  private func freeTables(_ table: UInt64, level: Int) {
+    if level > 1 {
+      let entries = Self.entries(table)
+      for index in 0..<512 where entries[index] & PageFlags.present.rawValue != 0 {
+        freeTables(entries[index] & Self.addressMask, level: level - 1)
+      }
+    }
+    PageAllocator.shared.release(table)
   }
 
   /// The physical address and leaf flags `virtual` maps to, or nil.
@@ -126,8 +196,10 @@ struct PageTables {
       let entry = Self.entries(table) + Self.index(virtual, level)
       if entry.pointee & PageFlags.present.rawValue == 0 {
         guard creating else { return nil }
-        guard let page = PageAllocator.shared.allocateZeroed() else { throw .outOfPages }
-        Self.tablePages += 1  // interrupts are masked: map() holds them off
+        // Tables for user mappings are charged to user memory (they stop at the reserve).
+        let fresh = user ? PageAllocator.shared.allocateZeroedForUser() : PageAllocator.shared.allocateZeroed()
+        guard let page = fresh else { throw .outOfPages }
+        if !user { Self.tablePages += 1 }  // interrupts are masked: map() holds them off
         var flags: PageFlags = [.present, .writable]
         if user { flags.insert(.user) }
         entry.pointee = page.intoAddress() | flags.rawValue

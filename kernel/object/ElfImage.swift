@@ -1,8 +1,9 @@
 // Loads a static ELF64 x86-64 executable into an address space. Everything is checked
 // before anything is mapped: the identification bytes, type and machine, the program
-// header table's bounds, and each PT_LOAD segment (inside user space, file bytes
-// inside the file, filesz <= memsz, page-congruent offsets, no segment both writable
-// and executable, no overlap). A rejected image gets one log line saying why and the
+// header table's bounds, and each PT_LOAD segment (inside user space but clear of the
+// stack and its guard pages; at most `maximumImageBytes` in all; file bytes inside the file, filesz <= memsz,
+// page-congruent offsets, no segment both writable and executable, no overlap). Each
+// segment becomes a region over a memory object of its own. A rejected image gets one log line saying why and the
 // caller's bad_image; the kernel never trusts a byte of it.
 
 struct LoadedImage {
@@ -17,6 +18,7 @@ enum ElfImage {
   private static let flagExecute: UInt32 = 1
   private static let flagWrite: UInt32 = 2
   private static let maximumSegments = 16
+  static let maximumImageBytes: UInt64 = 64 << 20
 
   static func load(_ file: UnsafeRawBufferPointer, into space: AddressSpace, name: [UInt8]) throws(AbiError) -> LoadedImage {
     func reject(_ why: StaticString) -> AbiError {
@@ -44,6 +46,7 @@ enum ElfImage {
     var loads = 0
     var entryInside = false
     var highest: UInt64 = 0
+    var total: UInt64 = 0
     for index in 0..<count {
       let header = Int(tableOffset) + index * entrySize
       guard file.loadUnaligned(fromByteOffset: header, as: UInt32.self) == loadType else { continue }
@@ -58,6 +61,11 @@ enum ElfImage {
       guard vaddr >= PageAllocator.pageSize, vaddr < UserSpace.end, memsz <= UserSpace.end - vaddr else {
         throw reject("segment outside user space")
       }
+      guard roundUp(vaddr + memsz, PageAllocator.pageSize) <= UserLayout.stackAreaStart || vaddr >= UserLayout.stackTop else {
+        throw reject("segment overlaps the stack area")
+      }
+      total += memsz
+      guard total <= maximumImageBytes else { throw reject("segments larger than 64 MiB in all") }
       guard vaddr % PageAllocator.pageSize == offset % PageAllocator.pageSize else { throw reject("segment offset not page-congruent") }
       guard flags & flagWrite == 0 || flags & flagExecute == 0 else { throw reject("segment both writable and executable") }
       for other in 0..<loads {
@@ -74,21 +82,25 @@ enum ElfImage {
     guard loads > 0 else { throw reject("no loadable segments") }
     guard entryInside else { throw reject("entry point not in an executable segment") }
 
-    // Pass 2: map and copy.
+    // Pass 2: a memory object per segment, filled through the direct map, then mapped.
     for index in 0..<loads {
       let segment = segments[index]
-      var page = segment.vaddr & ~(PageAllocator.pageSize - 1)
-      while page < segment.vaddr + segment.memsz {
-        let bytes = try space.mapZeroedPage(at: page, writable: segment.flags & flagWrite != 0, executable: segment.flags & flagExecute != 0)
-        // The part of [page, page+4096) that holds file bytes.
-        let start = max(page, segment.vaddr)
-        let end = min(page + PageAllocator.pageSize, segment.vaddr + segment.filesz)
-        if start < end {
-          let from = file.baseAddress!.advanced(by: Int(segment.offset + (start - segment.vaddr)))
-          (bytes + Int(start - page)).copyMemory(from: from, byteCount: Int(end - start))
-        }
-        page += PageAllocator.pageSize
+      let first = segment.vaddr & ~(PageAllocator.pageSize - 1)
+      let pageCount = Int((roundUp(segment.vaddr + segment.memsz, PageAllocator.pageSize) - first) / PageAllocator.pageSize)
+      guard let object = MemoryObject.anonymous(pageCount: pageCount) else { throw .noMemory }
+      for page in 0..<pageCount {
+        // The part of this page that holds file bytes.
+        let pageStart = first + UInt64(page) * PageAllocator.pageSize
+        let start = max(pageStart, segment.vaddr)
+        let end = min(pageStart + PageAllocator.pageSize, segment.vaddr + segment.filesz)
+        guard start < end, let physical = object.physicalPage(page) else { continue }
+        let from = file.baseAddress!.advanced(by: Int(segment.offset + (start - segment.vaddr)))
+        (DirectMap.pointer(physical: physical) + Int(start - pageStart)).copyMemory(from: from, byteCount: Int(end - start))
       }
+      var prot: VmProt = [.read]
+      if segment.flags & flagWrite != 0 { prot.insert(.write) }
+      if segment.flags & flagExecute != 0 { prot.insert(.execute) }
+      _ = try space.map(object, .fixed(first), prot: prot)
     }
     return LoadedImage(entry: entry, highestAddress: highest)
   }

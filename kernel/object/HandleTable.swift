@@ -1,46 +1,109 @@
-// A process's handle table: small integers naming kernel objects, each with the
-// rights this process holds on it. Handle values are slot + 1, so 0 is never valid
-// (the ABI's handle_invalid). Lookups and changes happen with interrupts masked.
-
-enum KernelObject: Equatable {
-  case process(Int32)
-  case thread(Int32)
-}
-
-struct HandleSlot {
-  var kind = HandleKind(rawValue: 0)  // 0: free
-  var rights = Rights()
-  var object = KernelObject.process(-1)
-}
+// A process's handle table: each slot holds a strong reference to a kernel object and
+// the rights this process has on it. A handle value is (generation << 8) | (slot + 1):
+// never 0 (the ABI's handle_invalid), and once a slot is freed its generation moves
+// on, so a stale value is bad_handle, never the slot's next object (as Zircon's handle
+// values and Hubris's task generations do). A call that will return a handle reserves
+// its slot first (the generated dispatcher does), so a full table fails the call
+// before it makes anything, and a reserved slot names nothing until it is filled.
+//
+// Lock rule: the owning Process's `lock` guards the table. Removing returns the
+// object, so its last reference is dropped after the lock is let go.
 
 struct HandleTable {
-  static let capacity = 64
-  private var slots = InlineArray<64, HandleSlot>(repeating: HandleSlot())
+  static let capacity = 128
+  private static let slotBits: UInt32 = 8
+  private static let generationLimit: UInt32 = 1 << (32 - slotBits)
 
-  /// Installs an object; returns its handle, or nil when the table is full.
-  mutating func install(_ object: KernelObject, kind: HandleKind, rights: Rights) -> UInt32? {
-    for index in 0..<Self.capacity where slots[index].kind.rawValue == 0 {
-      slots[index] = HandleSlot(kind: kind, rights: rights, object: object)
-      return UInt32(index + 1)
+  private enum SlotState: UInt8 { case free, reserved, used }
+
+  private struct Slot {
+    var object: KernelObject? = nil
+    var rights = Rights()
+    var generation: UInt32 = 0
+    var state = SlotState.free
+  }
+
+  private var slots: UnsafeMutablePointer<Slot>
+  private(set) var count = 0
+
+  /// nil when the kernel heap cannot hold the table (the caller answers no_memory).
+  static func make() -> HandleTable? {
+    guard let memory = KernelHeap.allocate(size: capacity * MemoryLayout<Slot>.stride, alignment: MemoryLayout<Slot>.alignment) else {
+      return nil
+    }
+    let slots = memory.bindMemory(to: Slot.self, capacity: capacity)
+    slots.initialize(repeating: Slot(), count: capacity)
+    return HandleTable(slots: slots)
+  }
+
+  private init(slots: UnsafeMutablePointer<Slot>) { self.slots = slots }
+
+  /// Frees the table itself. Every slot must already be empty (`removeAll`).
+  func destroy() {
+    slots.deinitialize(count: Self.capacity)
+    _ = KernelHeap.free(UnsafeMutableRawPointer(slots))
+  }
+
+  private func value(_ index: Int) -> UInt32 {
+    (slots[index].generation << Self.slotBits) | UInt32(index + 1)
+  }
+
+  private func index(of handle: UInt32) -> Int? {
+    let slot = Int(handle & ((1 << Self.slotBits) - 1))
+    guard slot >= 1, slot <= Self.capacity, slots[slot - 1].generation == handle >> Self.slotBits else { return nil }
+    return slot - 1
+  }
+
+  /// Takes a free slot; returns the handle it will be, or nil when the table is full.
+  mutating func reserve() -> UInt32? {
+    for index in 0..<Self.capacity where slots[index].state == .free {
+      slots[index].state = .reserved
+      count += 1
+      return value(index)
     }
     return nil
   }
 
-  func lookup(_ handle: UInt32) -> HandleSlot? {
-    guard handle >= 1, handle <= UInt32(Self.capacity) else { return nil }
-    let slot = slots[Int(handle) - 1]
-    return slot.kind.rawValue == 0 ? nil : slot
+  /// Fills a slot `reserve` returned.
+  mutating func fill(_ handle: UInt32, with object: KernelObject, rights: Rights) {
+    guard let index = index(of: handle), slots[index].state == .reserved else {
+      kernelPanic(.selfCheckFailed, "handle 0x\(hex: handle) filled without a reservation")
+    }
+    slots[index].object = object
+    slots[index].rights = rights
+    slots[index].state = .used
   }
 
-  /// Removes a handle; returns what it named.
-  mutating func remove(_ handle: UInt32) -> HandleSlot? {
-    guard let slot = lookup(handle) else { return nil }
-    slots[Int(handle) - 1] = HandleSlot()
-    return slot
+  /// Reserves and fills in one step; nil when the table is full.
+  mutating func install(_ object: KernelObject, rights: Rights) -> UInt32? {
+    guard let handle = reserve() else { return nil }
+    fill(handle, with: object, rights: rights)
+    return handle
   }
 
-  /// Every live slot, for teardown.
-  func forEach(_ body: (HandleSlot) -> Void) {
-    for index in 0..<Self.capacity where slots[index].kind.rawValue != 0 { body(slots[index]) }
+  /// What a live handle names, with its rights.
+  func lookup(_ handle: UInt32) -> (object: KernelObject, rights: Rights)? {
+    guard let index = index(of: handle), slots[index].state == .used, let object = slots[index].object else { return nil }
+    return (object, slots[index].rights)
+  }
+
+  /// Frees a live or reserved slot; returns what it named (nil for a reservation or a
+  /// value that names nothing).
+  mutating func remove(_ handle: UInt32) -> KernelObject? {
+    guard let index = index(of: handle), slots[index].state != .free else { return nil }
+    let object = slots[index].object
+    let generation = (slots[index].generation + 1) % Self.generationLimit
+    slots[index] = Slot(generation: generation)
+    count -= 1
+    return object
+  }
+
+  /// Removes some live handle and returns its object; nil once the table is empty.
+  /// A process ending calls this until nil, dropping each object outside the lock.
+  mutating func removeAny() -> KernelObject? {
+    for index in 0..<Self.capacity where slots[index].state != .free {
+      if let object = remove(value(index)) { return object }
+    }
+    return nil
   }
 }

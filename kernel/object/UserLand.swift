@@ -1,7 +1,8 @@
 // Starting user space: /init from the initrd, with the programs named by `run=` as
-// its arguments, and waiting for it. The kernel halts when init is done. Free pages
-// are reported before and after, so a leak anywhere in process life shows up as a
-// difference (tests/user/test_process_lifecycle.py).
+// its arguments, and waiting for it. The kernel halts when init is done. Free pages,
+// heap bytes and live kernel objects are reported before and after, so a leak anywhere
+// in process life shows up as a difference (tests/user/test_process_lifecycle.py,
+// tests/user/test_object_stress.py).
 
 enum UserLand {
   static let initPath: StaticString = "init"
@@ -19,27 +20,33 @@ enum UserLand {
     // arrays exist before the first and are kept alive past the second (Swift would
     // otherwise free them at their last use, in between).
     defer { withExtendedLifetime((path, arguments)) {} }
-    let startThreads = ThreadTable.inUse
-    let startTables = PageTables.tablePages
-    let startFree = PageTables.freePages(countingTablesSince: startTables)
-
-    kprint("MM: free=\(startFree) pages before init")
-    let process: Int32
-    do {
-      process = try ProcessTable.spawn(path: path, arguments: arguments)
+    let tables = PageTables.tablePages
+    let before = Accounting.now(tables)
+    kprint("MM: free=\(before.freePages) pages heap=\(before.heapBytes) bytes objects=\(before.objects) before init")
+    let status: ProcessStatus
+    do throws(AbiError) {
+      status = try Process.spawn(path: path, arguments: arguments).wait()
     } catch {
       kprint("KERNEL: init did not start: error \(error.rawValue)")
       return
     }
-    let status = ProcessTable.wait(process)
-    ProcessTable.dropReference(process)
     kprint("KERNEL: init exited code=\(status.code) reason=\(status.reason.rawValue)")
-    // The reaper frees dead threads asynchronously: let it finish before counting.
-    var rounds = 0
-    while ThreadTable.inUse > startThreads && rounds < 1000 {
-      Scheduler.yield()
-      rounds += 1
+    let after = Accounting.now(tables)
+    kprint("MM: free=\(after.freePages) pages heap=\(after.heapBytes) bytes objects=\(after.objects) after init")
+  }
+
+  /// What the kernel holds, counted so that a leak anywhere shows as a difference.
+  /// Page tables the kernel created for its own half (heap window, stack slots) are
+  /// kept for reuse by design, so they count as free here.
+  struct Accounting {
+    let freePages: Int
+    let heapBytes: Int
+    let objects: Int
+
+    /// `tables`: PageTables.tablePages when counting began.
+    static func now(_ tables: Int) -> Accounting {
+      Accounting(freePages: PageTables.freePages(countingTablesSince: tables), heapBytes: KernelHeap.bytesInUse,
+                 objects: KernelObject.live)
     }
-    kprint("MM: free=\(PageTables.freePages(countingTablesSince: startTables)) pages after init")
   }
 }

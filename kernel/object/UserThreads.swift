@@ -1,43 +1,81 @@
 // User threads: kernel threads (own kernel stack, in the scheduler like any other)
 // that belong to a process, run on its address space, and enter ring 3 at a given
-// entry with a given stack. They are detached: when they exit, the reaper frees them.
+// entry with a given stack. They are detached: when one exits it only leaves the CPU;
+// the reaper frees it and, for the last one, tears its process down in thread context
+// with interrupts enabled. Nothing on the exit path allocates or touches a reference
+// count, so a fault in ring 3 can end a thread from trap context.
+//
+// A thread record holds one reference to its process and one to its ThreadObject,
+// taken here and given back by `reaped` (or `cancel`).
 import X86Shim
 
 enum UserThreads {
   /// Creates (not yet started) a thread of `process` that enters ring 3 at `entry`
   /// with rsp = `stack`, rdi and rsi = `arguments`.
-  static func create(process: Int32, entry: UInt64, stack: UInt64, arguments: (UInt64, UInt64)) throws(AbiError) -> ThreadID {
-    guard let thread = Scheduler.spawn(name: "user", entry: { _ in UserThreads.enterUser() }, argument: 0, usesFPU: true, start: false) else {
+  static func create(in process: Process, entry: UInt64, stack: UInt64, arguments: (UInt64, UInt64)) throws(AbiError) -> ThreadObject {
+    guard process.attachThread() else { throw .limitReached }
+    guard let thread = Scheduler.spawn(name: "user", entry: { _ in UserThreads.enterUser() }, argument: 0,
+                                       usesFPU: true, chargedToUser: true, start: false) else {
+      process.detachUnstartedThread()
       throw .noMemory
     }
+    let object = ThreadObject(thread)
     Interrupts.withDisabled {
       let record = ThreadTable.pointer(thread)
-      record.pointee.process = process
-      record.pointee.addressSpace = ProcessTable.pointer(process).pointee.space.tables.root
+      record.pointee.process = Unmanaged.passRetained(process)
+      record.pointee.object = Unmanaged.passRetained(object)
+      record.pointee.addressSpace = process.space.tables.root
       record.pointee.userEntry = entry
       record.pointee.userStack = stack
       record.pointee.userArguments = arguments
       record.pointee.detached = true
     }
-    return thread
+    return object
+  }
+
+  /// Frees a thread `create` made that will never start.
+  static func cancel(_ thread: ThreadObject) {
+    let record = Interrupts.withDisabled { () -> ThreadRecord in
+      let record = ThreadTable[thread.id]
+      ThreadTable.pointer(thread.id).pointee.process = nil
+      ThreadTable.pointer(thread.id).pointee.object = nil
+      return record
+    }
+    Scheduler.cancel(thread.id)
+    record.object?.release()
+    if let process = record.process {
+      process.takeUnretainedValue().detachUnstartedThread()
+      process.release()
+    }
   }
 
   /// The kernel side of a user thread's start: straight to ring 3.
   static func enterUser() -> Never {
-    let record = ThreadTable[Scheduler.current]
-    x86_enter_user(record.userEntry, record.userStack, record.userArguments.0, record.userArguments.1)
+    let record = ThreadTable.pointer(Scheduler.current)
+    x86_enter_user(record.pointee.userEntry, record.pointee.userStack, record.pointee.userArguments.0, record.pointee.userArguments.1)
   }
 
-  /// Ends the calling user thread (and, if it is the last, its process). Interrupts
-  /// stay masked from here to the final switch: a thread preempted after its address
-  /// space is freed would be resumed on page tables that no longer exist.
-  static func exitCurrent() -> Never {
+  /// The process of the running thread, borrowed (the thread's record holds it); nil
+  /// on a kernel thread.
+  static var currentProcess: Unmanaged<Process>? { ThreadTable.pointer(Scheduler.current).pointee.process }
+
+  /// True when the running thread is a user thread whose process is ending: it must
+  /// not go back to user mode. Read without the process lock: `exiting` only ever
+  /// goes from false to true, and a late read is caught at the next entry.
+  static var mustStop: Bool {
+    guard let process = currentProcess else { return false }
+    return process._withUnsafeGuaranteedRef { $0.exiting }
+  }
+
+  /// Ends the calling user thread. `code` is thread_exit's (see Process.threadExiting).
+  /// Interrupts stay masked from here to the final switch.
+  static func exitCurrent(code: Int64? = nil) -> Never {
     x86_cli()
-    if let process = ProcessTable.current { ProcessTable.threadExited(process: process) }
-    // test=exitwindow: reuse the freed pages at once (the allocator hands back the
-    // frame just freed, zeroed) and switch away, as an ill-timed tick on a busy system
-    // once did, to prove a thread whose address space is gone resumes safely.
-    if yieldInExitWindow {
+    currentProcess?._withUnsafeGuaranteedRef { $0.threadExiting(code: code) }
+    // test=exitwindow: reuse a freed page at once and switch away before leaving, as
+    // an ill-timed tick on a busy system would, to prove an exiting thread resumes
+    // safely whatever ran meanwhile.
+    if TestHooks.active == .exitWindow {
       let reused = PageAllocator.shared.allocateZeroed()
       Scheduler.yieldEvenIfIdle()
       if let page = reused { PageAllocator.shared.release(page.intoAddress()) }
@@ -45,5 +83,16 @@ enum UserThreads {
     Scheduler.exitDetached()
   }
 
-  nonisolated(unsafe) static var yieldInExitWindow = false
+  /// The reaper freed `record`'s thread: give back its references; the last thread of
+  /// a process tears the process down. Thread context, interrupts enabled.
+  static func reaped(_ record: ThreadRecord) {
+    if let object = record.object {
+      object._withUnsafeGuaranteedRef { $0.markExited() }
+      object.release()
+    }
+    if let process = record.process {
+      process._withUnsafeGuaranteedRef { $0.threadReaped() }
+      process.release()
+    }
+  }
 }

@@ -50,14 +50,17 @@ enum Scheduler {
   static var current: ThreadID { CPU.this.current }
 
   /// Creates a thread that runs `entry(argument)` on its own stack, then exits.
+  /// `chargedToUser`: a user request made it, so its stack stops at the page reserve.
   static func spawn(
-    name: StaticString, entry: ThreadEntry, argument: UInt64, usesFPU: Bool = false, start: Bool = true
+    name: StaticString, entry: ThreadEntry, argument: UInt64, usesFPU: Bool = false, chargedToUser: Bool = false,
+    start: Bool = true
   ) -> ThreadID? {
-    guard let stack = KernelStack.allocate() else { return nil }
+    guard let stack = KernelStack.allocate(chargedToUser: chargedToUser) else { return nil }
     var fpu: UnsafeMutableRawPointer? = nil
     if usesFPU {
-      fpu = .allocate(byteCount: fpuStateSize, alignment: 16)
-      FPU.initialState(into: fpu!)
+      guard let area = KernelHeap.allocate(size: fpuStateSize, alignment: 16) else { return nil }
+      FPU.initialState(into: area)
+      fpu = area
     }
     let created: ThreadID? = Interrupts.withDisabled {
       guard let thread = ThreadTable.claim() else { return nil }
@@ -77,7 +80,7 @@ enum Scheduler {
       return thread
     }
     guard let thread = created else {
-      fpu?.deallocate()
+      if let fpu { _ = KernelHeap.free(fpu) }
       return nil  // `stack` is dropped: its pages go back
     }
     ThreadTable.pointer(thread).pointee.stackSlot = Int32(stack.intoSlot())
@@ -87,7 +90,7 @@ enum Scheduler {
 
   /// Frees a thread that was created but never started.
   static func cancel(_ thread: ThreadID) {
-    Interrupts.withDisabled { _ = reclaim(thread) }
+    _ = Interrupts.withDisabled { reclaim(thread) }
   }
 
   /// Puts a blocked or new thread on the run queue.
@@ -136,6 +139,17 @@ enum Scheduler {
     }
   }
 
+  /// The same, from inside `lock.withLock` when the wait queue is guarded by `lock`:
+  /// the lock is let go only once this thread is marked blocked (interrupts stay
+  /// masked throughout), so a wakeup in between cannot be lost; it is held again when
+  /// this returns.
+  static func blockCurrent(releasing lock: SpinLock) {
+    ThreadTable.pointer(CPU.this.current).pointee.state = .blocked
+    lock.unlockWord()
+    switchToNext()
+    lock.lockWord()
+  }
+
   /// Ends the current thread; its joiner reclaims it.
   static func exit(code: Int64) -> Never {
     x86_cli()
@@ -157,17 +171,18 @@ enum Scheduler {
         ThreadTable.pointer(thread).pointee.joiners.push(CPU.this.current)
         blockCurrent()
       }
-      return reclaim(thread)
+      return reclaim(thread).exitCode
     }
   }
 
-  /// Frees a dead thread's stack, FPU area and record; returns its exit code.
-  private static func reclaim(_ thread: ThreadID) -> Int64 {
+  /// Frees a dead thread's stack, FPU area and record; returns what the record held.
+  @discardableResult
+  private static func reclaim(_ thread: ThreadID) -> ThreadRecord {
     let record = ThreadTable[thread]
     if record.stackSlot >= 0 { _ = KernelStack(adoptingSlot: Int(record.stackSlot)) }  // dropped: freed
-    record.fpuState?.deallocate()
+    if let fpu = record.fpuState { _ = KernelHeap.free(fpu) }
     ThreadTable.release(thread)
-    return record.exitCode
+    return record
   }
 
   /// Ends the current thread with nobody to join it: the reaper frees it.
@@ -185,14 +200,18 @@ enum Scheduler {
     kernelPanic(.selfCheckFailed, "a dead thread was scheduled")
   }
 
-  /// The reaper: frees detached threads once they are off the CPU for good.
+  /// The reaper: frees detached threads (user threads) once they are off the CPU for
+  /// good, then lets UserThreads give back what the thread held (the last thread of a
+  /// process tears the process down) with interrupts enabled.
   static func reaperLoop() -> Never {
     while true {
-      Interrupts.withDisabled {
-        while let thread = CPU.this.dead.pop() { _ = reclaim(thread) }
+      let record = Interrupts.withDisabled { () -> ThreadRecord? in
+        if let thread = CPU.this.dead.pop() { return reclaim(thread) }
         CPU.this.reaperIdle = true
         blockCurrent()
+        return nil
       }
+      if let record { UserThreads.reaped(record) }
     }
   }
 

@@ -19,21 +19,29 @@ final class SpinLock {
     return SpinLockGuard(lock: self, interruptsWereEnabled: interruptsWereEnabled)
   }
 
+  /// Runs `body` holding the lock. No guard object: nothing here touches a reference
+  /// count, so it is usable on paths that must not (trap context, thread exit).
   @inline(__always)
   func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
-    let held = lock()
-    do {
-      let result = try body()
-      held.release()
-      return result
-    } catch {
-      held.release()
-      throw error
+    let interruptsWereEnabled = Interrupts.areEnabled
+    x86_cli()
+    lockWord()
+    defer {
+      unlock()
+      if interruptsWereEnabled { x86_sti() }
     }
+    return try body()
   }
 
   fileprivate func unlock() {
     withUnsafeMutablePointer(to: &word) { _ = x86_xchg32($0, 0) }
+  }
+
+  /// For Scheduler.blockCurrent(releasing:) only: the lock word alone, interrupts
+  /// untouched (the holder keeps them masked while it sleeps and after).
+  func unlockWord() { unlock() }
+  func lockWord() {
+    while withUnsafeMutablePointer(to: &word, { x86_xchg32($0, 1) }) != 0 { x86_pause() }
   }
 }
 

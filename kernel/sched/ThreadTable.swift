@@ -32,8 +32,12 @@ struct ThreadRecord {
   var fpuState: UnsafeMutableRawPointer? = nil
   var preemptions = 0
   var voluntarySwitches = 0
-  /// The process this thread runs for, or -1 for a kernel thread.
-  var process: Int32 = -1
+  /// The process this thread runs for (one reference, given back when the thread is
+  /// reaped), or nil for a kernel thread. Unmanaged: copying a record must not touch
+  /// reference counts (the scheduler copies records in the timer interrupt).
+  var process: Unmanaged<Process>? = nil
+  /// What this thread's handles name (one reference, likewise).
+  var object: Unmanaged<ThreadObject>? = nil
   /// Physical address of the page tables to run on; 0: the kernel's.
   var addressSpace: UInt64 = 0
   /// Top of the kernel stack: where traps and system calls from ring 3 land.

@@ -96,7 +96,7 @@ enum MemorySelfTest {
     HeapWindow.unmapRun(second, count: 1)
     if let page = holdsA { PageAllocator.shared.release(page.intoAddress()) }
     KernelAddressSpace.tables.activate()
-    space.destroy()
+    space.tearDown()
     guard landed == 0x2222 else { kernelPanic(.selfCheckFailed, "tlb: a write went through a stale TLB entry to a freed page") }
     kprint("MM: tlb ok: kernel-half unmaps are invalidated whatever CR3 holds")
   }

@@ -4,10 +4,15 @@
 import X86Shim
 
 enum TestHooks {
+  /// The hook this boot runs, if any: the one place production code asks whether a
+  /// test wants it to behave differently (an extra switch at a race window, an audit).
+  nonisolated(unsafe) private(set) static var active: TestHook? = nil
+
   /// The address the pagefault hook writes to: PML4 slot 384, never mapped.
   static let unmappedAddress: UInt64 = 0xffff_c000_dead_b000
 
   static func run(_ hook: TestHook) {
+    active = hook
     kprint("TEST: running \(hook.name)")
     switch hook {
     case .panic:
@@ -40,12 +45,10 @@ enum TestHooks {
       SchedulerSelfTest.lifecycle()
     case .fpu:
       SchedulerSelfTest.fpuState()
-    case .spawnWindow:
-      ProcessTable.yieldAfterStart = true  // takes effect as init spawns its programs
+    case .spawnWindow, .exitWindow, .audit:
+      break  // take effect as init runs its programs (Process.spawn, UserThreads, SyscallAudit)
     case .tlb:
       MemorySelfTest.staleTLB()
-    case .exitWindow:
-      UserThreads.yieldInExitWindow = true  // takes effect as init and its programs exit
     }
   }
 

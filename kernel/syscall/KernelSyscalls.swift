@@ -1,33 +1,40 @@
-// The kernel's side of ABI v0: the one type that conforms to the generated
+// The kernel's side of the ABI: the one type that conforms to the generated
 // SyscallHandlers protocol, so a call the spec adds and the kernel lacks is a compile
 // error. Handlers are grouped by subject in Sys*.swift beside this file. By the time
 // a handler runs, the generated prologue has checked pointer ranges, enum and flag
-// values, and each handle's kind and rights; handlers check the rest.
+// values, and each handle's kind and rights; handlers check the rest. Handlers that
+// make an object return it: the dispatcher installs it with the rights the spec
+// declares, in a slot reserved before the handler ran.
 
 struct KernelSyscalls: SyscallHandlers {
   typealias Object = KernelObject
-  /// The calling process.
-  let process: Int32
-
-  var record: UnsafeMutablePointer<ProcessRecord> { ProcessTable.pointer(process) }
+  /// The calling process. Unowned: the calling thread's record holds a reference for
+  /// as long as the call runs, so the hot path pays no reference counting for it.
+  unowned(unsafe) let process: Process
 
   mutating func handleEntry(_ handle: UInt32) -> HandleEntry<KernelObject>? {
-    Interrupts.withDisabled {
-      guard let slot = record.pointee.handles.lookup(handle) else { return nil }
-      return HandleEntry(value: handle, kind: slot.kind, rights: slot.rights, object: slot.object)
+    guard let (object, rights) = process.lookupHandle(handle) else { return nil }
+    return HandleEntry(value: handle, kind: object.kind, rights: rights, object: object)
+  }
+
+  mutating func reserveHandle() throws(AbiError) -> UInt32 {
+    guard let handle = process.reserveHandle() else { throw .limitReached }
+    return handle
+  }
+
+  mutating func installHandle(_ object: KernelObject, at handle: UInt32, kind: HandleKind, rights: Rights) {
+    guard object.kind == kind else {
+      kernelPanic(.selfCheckFailed, "a handler returned an object of kind \(object.kind.rawValue) for a kind \(kind.rawValue) handle")
     }
+    process.fillHandle(handle, with: object, rights: rights)
+  }
+
+  mutating func cancelHandle(_ handle: UInt32) {
+    _ = process.removeHandle(handle)
   }
 
   mutating func undeclaredError(_ error: AbiError, from call: SyscallNumber) {
     // A kernel bug or a spec gap: say so loudly, but do not punish the caller.
     kprint("SYSCALL: BUG: call \(call.rawValue) returned error \(error.rawValue), which spec/syscall_v0.xml does not declare for it")
-  }
-
-  /// Installs a new handle in the caller's table.
-  func install(_ object: KernelObject, kind: HandleKind, rights: Rights) throws(AbiError) -> UInt32 {
-    guard let handle = Interrupts.withDisabled({ record.pointee.handles.install(object, kind: kind, rights: rights) }) else {
-      throw .limitReached
-    }
-    return handle
   }
 }

@@ -13,20 +13,13 @@ extension KernelSyscalls {
       }
       done += UInt64(length)
     }
-    Interrupts.withDisabled {
-      record.pointee.audit.debugWriteBytes += done
-      if done != buf.count { record.pointee.audit.debugWriteExact = false }
-    }
+    if TestHooks.active == .audit { process.audit.wrote(done, of: buf.count) }
     return done
   }
 
   mutating func timeNow() -> UInt64 {
     let now = Clock.nanoseconds()
-    Interrupts.withDisabled {
-      if now < record.pointee.audit.lastTime { record.pointee.audit.timeMonotonic = false }
-      record.pointee.audit.lastTime = now
-      record.pointee.audit.timeNowCalls += 1
-    }
+    if TestHooks.active == .audit { process.audit.readClock(now) }
     return now
   }
 }

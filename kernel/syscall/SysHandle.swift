@@ -2,7 +2,7 @@
 
 extension KernelSyscalls {
   mutating func handleClose(handle: HandleEntry<KernelObject>) throws(AbiError) {
-    guard let slot = Interrupts.withDisabled({ record.pointee.handles.remove(handle.value) }) else { throw .badHandle }
-    if case .process(let index) = slot.object { ProcessTable.dropReference(index) }
+    // The object is released when the last reference (this call's included) goes.
+    guard process.removeHandle(handle.value) != nil else { throw .badHandle }
   }
 }

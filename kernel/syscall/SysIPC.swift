@@ -2,13 +2,13 @@
 // the spec declares for them, so programs can probe for the feature.
 
 extension KernelSyscalls {
-  mutating func shmCreate(size: UInt64) throws(AbiError) -> UInt32 { throw .notImplemented }
+  mutating func shmCreate(size: UInt64) throws(AbiError) -> KernelObject { throw .notImplemented }
 
   mutating func shmMap(shm: HandleEntry<KernelObject>, addr: UserAddress, prot: VmProt) throws(AbiError) -> UserAddress {
     throw .notImplemented
   }
 
-  mutating func endpointCreate() throws(AbiError) -> UInt32 { throw .notImplemented }
+  mutating func endpointCreate() throws(AbiError) -> KernelObject { throw .notImplemented }
 
   mutating func ipcSend(endpoint: HandleEntry<KernelObject>, msg: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>) throws(AbiError) {
     throw .notImplemented

@@ -5,8 +5,8 @@
 // Calls that may not return (exits) are traced on the way in, without a result.
 
 enum SyscallTracer {
-  static func log(process: Int32, _ registers: SyscallRegisters, result: UInt64?) {
-    let pid = ProcessTable.pointer(process).pointee.pid
+  static func log(process: Unmanaged<Process>, _ registers: SyscallRegisters, result: UInt64?) {
+    let pid = process._withUnsafeGuaranteedRef { $0.pid }
     guard let name = SyscallTrace.name(of: registers.number) else {
       kprint("TRACE pid=\(pid) syscall#\(registers.number) = \(describe(result))")
       return

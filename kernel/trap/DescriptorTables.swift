@@ -1,5 +1,8 @@
-// The GDT and the TSS. The GDT's order is the one SYSRET needs later (M3): kernel
-// code, kernel data, then user code32 (unused), user data, user code64. The TSS holds
+// The GDT and the TSS. The GDT's order is the one SYSRET needs: kernel code, kernel
+// data, then the slot SYSRET would use for 32-bit user code, user data, user code64.
+// That slot stays null: with no 32-bit user code segment, a program cannot enter
+// compatibility mode (a far jump to it faults in ring 3), so SYSCALL from 32-bit code
+// and the other compatibility-mode paths cannot happen. The TSS holds
 // the IST stacks the CPU switches to for #DF, NMI and #MC, so those are reported even
 // when the kernel stack is what failed.
 import X86Shim
@@ -33,7 +36,7 @@ enum DescriptorTables {
   static func install() {
     gdt[1] = 0x00af_9a00_0000_ffff  // kernel code, 64-bit
     gdt[2] = 0x00cf_9200_0000_ffff  // kernel data
-    gdt[3] = 0x00cf_fa00_0000_ffff  // user code, 32-bit (SYSRET layout)
+    gdt[3] = 0  // 32-bit user code: deliberately absent (see above)
     gdt[4] = 0x00cf_f200_0000_ffff  // user data
     gdt[5] = 0x00af_fa00_0000_ffff  // user code, 64-bit
     let tssBase = withUnsafeMutablePointer(to: &tss) { UInt64(UInt(bitPattern: $0)) }

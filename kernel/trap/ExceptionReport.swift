@@ -9,7 +9,7 @@ enum ExceptionReport {
   static func registerHandlers() {
     TrapTable.register(Vector.divideError) { ExceptionReport.fatal($0, name: "#DE divide error", code: .kernelFault) }
     TrapTable.register(Vector.debug) { ExceptionReport.fatal($0, name: "#DB debug", code: .kernelFault) }
-    TrapTable.register(Vector.nmi) { ExceptionReport.fatal($0, name: "NMI", code: .kernelFault) }
+    TrapTable.register(Vector.nmi) { ExceptionReport.nmi($0) }
     TrapTable.register(Vector.breakpoint) { ExceptionReport.breakpoint($0) }
     TrapTable.register(Vector.overflow) { ExceptionReport.fatal($0, name: "#OF overflow", code: .kernelFault) }
     TrapTable.register(Vector.boundRange) { ExceptionReport.fatal($0, name: "#BR bound range", code: .kernelFault) }
@@ -77,8 +77,17 @@ enum ExceptionReport {
     kernelPanic(.doubleFault, "double fault")
   }
 
+  /// An NMI is the machine's (a watchdog, a host's `nmi`, a hardware alarm), not the
+  /// program that happened to be running: report it and carry on, whatever the ring.
+  static func nmi(_ frame: UnsafeMutablePointer<TrapFrame>) {
+    let ring = frame.pointee.cs & 3
+    kprint("TRAP: NMI in ring \(ring) at rip=0x\(hex: frame.pointee.rip): the machine's, reported and resumed")
+  }
+
   static func fatal(_ frame: UnsafeMutablePointer<TrapFrame>, name: StaticString, code: PanicCode) {
-    if isFromUser(frame) {
+    // A machine check is the machine failing, never the program's doing: it always
+    // stops the kernel, whichever ring it interrupted.
+    if isFromUser(frame) && frame.pointee.vector != Vector.machineCheck {
       switch frame.pointee.vector {
       case Vector.divideError: killUser(frame, reason: .divideError, name: "divide error", address: 0)
       case Vector.invalidOpcode: killUser(frame, reason: .invalidOpcode, name: "invalid opcode", address: 0)
@@ -96,12 +105,15 @@ enum ExceptionReport {
 
   static func isFromUser(_ frame: UnsafeMutablePointer<TrapFrame>) -> Bool { frame.pointee.cs & 3 == 3 }
 
-  /// A fault in ring 3 ends that process and nothing else.
+  /// A fault in ring 3 ends that process and nothing else. (Not inlined: it is a root
+  /// of tests/tooling/test_hot_paths.py.)
+  @inline(never)
   static func killUser(_ frame: UnsafeMutablePointer<TrapFrame>, reason: ExitReason, name: StaticString, address: UInt64) -> Never {
-    guard let process = ProcessTable.current else { kernelPanic(.kernelFault, "ring 3 fault on a kernel thread") }
-    let pid = ProcessTable.pointer(process).pointee.pid
-    kprint("KERNEL: killed pid=\(pid) reason=\(name) addr=0x\(hex: address) rip=0x\(hex: frame.pointee.rip)")
-    ProcessTable.setExit(process, status: ProcessStatus(code: 0, reason: reason, faultAddress: address, faultIp: frame.pointee.rip))
+    guard let process = UserThreads.currentProcess else { kernelPanic(.kernelFault, "ring 3 fault on a kernel thread") }
+    process._withUnsafeGuaranteedRef { process in
+      kprint("KERNEL: killed pid=\(process.pid) reason=\(name) addr=0x\(hex: address) rip=0x\(hex: frame.pointee.rip)")
+      process.end(ProcessStatus(code: 0, reason: reason, faultAddress: address, faultIp: frame.pointee.rip))
+    }
     UserThreads.exitCurrent()
   }
 

@@ -26,6 +26,9 @@ func trapDispatch(_ frame: UnsafeMutablePointer<TrapFrame>) {
   } else {
     ExceptionReport.fatal(frame, name: "unexpected interrupt", code: .unexpectedTrap)
   }
+  // Back to ring 3 only if the process is not ending: a thread that never makes a
+  // system call still stops at its next interrupt (the timer's, at the latest).
+  if frame.pointee.cs & 3 == 3 && UserThreads.mustStop { UserThreads.exitCurrent() }
 }
 
 /// Sets up the GDT, TSS and IDT and the exception handlers.

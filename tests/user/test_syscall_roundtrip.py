@@ -6,7 +6,7 @@ from apus_qemu import EXIT_CLEAN_HALT
 
 
 def test_roundtrip(qemu):
-    result = qemu(cmdline="run=tests/roundtrip")
+    result = qemu(cmdline="test=audit run=tests/roundtrip")
     result.expect("ROUNDTRIP: hello")
     [ok] = result.lines_starting("SYSCALL: ok ")
     assert re.fullmatch(r"SYSCALL: ok pid=\d+ debug_write=\d+ bytes time_now=2 calls monotonic", ok), result.report("SYSCALL line")

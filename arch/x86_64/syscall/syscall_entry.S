@@ -67,6 +67,20 @@ x86_syscall_entry:
     swapgs
     iretq
 
+/* SYSCALL from 32-bit compatibility mode lands here (IA32_CSTAR). The GDT offers no
+ * 32-bit user code segment, so this should be unreachable; if it is reached, the
+ * process dies: swapgs, the thread's kernel stack, x86_syscall_compat(user rip),
+ * which never returns. */
+.global x86_syscall_compat_entry
+.type x86_syscall_compat_entry, @function
+x86_syscall_compat_entry:
+    swapgs
+    movq %gs:PERCPU_KERNEL_RSP, %rsp
+    movl %ecx, %edi             /* the 32-bit return address */
+    xorl %ebp, %ebp
+    call x86_syscall_compat
+    ud2
+
 /* Enter ring 3 for the first time: a new process's or thread's first instruction. */
 .global x86_enter_user
 .type x86_enter_user, @function

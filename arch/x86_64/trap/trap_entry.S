@@ -34,6 +34,10 @@ trap_common:
     testb $3, 24(%rsp)          /* cs, above vector, error code and rip */
     jz 1f
     swapgs
+    /* Flags the gate does not clear stay the user's: AC would lift SMAP for the
+     * kernel, DF would break the C ABI. Start from a clean RFLAGS (IF stays off). */
+    pushq $2
+    popfq
 1:  pushq %rax
     pushq %rbx
     pushq %rcx

@@ -18,16 +18,16 @@ import Testing
 
   static let mutations: [Mutation] = [
     Mutation(name: "removed call", file: "syscall_v0.xml", edits: [
-      ("<abi name=\"syscall\" version=\"0\">", "<abi name=\"syscall\" version=\"1\">"),
+      ("<abi name=\"syscall\" version=\"1\">", "<abi name=\"syscall\" version=\"2\">"),
       ("""
           <syscall name="yield" number="2" since="0" blocking="false">
             <doc>Gives the rest of the caller's time slice to another ready thread.</doc>
           </syscall>
-      """, "    <removed name=\"yield\" number=\"2\" since=\"0\" removed=\"1\">Gone.</removed>"),
+      """, "    <removed name=\"yield\" number=\"2\" since=\"0\" removed=\"2\">Gone.</removed>"),
     ], severity: .breaking, message: "syscall 2 'yield' was removed"),
     Mutation(name: "renumbered call", file: "syscall_v0.xml",
-             edits: [("name=\"yield\" number=\"2\"", "name=\"yield\" number=\"16\"")],
-             severity: .breaking, message: "syscall 'yield' was renumbered from 2 to 16"),
+             edits: [("name=\"yield\" number=\"2\"", "name=\"yield\" number=\"17\"")],
+             severity: .breaking, message: "syscall 'yield' was renumbered from 2 to 17"),
     Mutation(name: "changed argument type", file: "syscall_v0.xml",
              edits: [("<arg name=\"len\" type=\"u64\">How many bytes;", "<arg name=\"len\" type=\"u32\">How many bytes;")],
              severity: .breaking, message: "syscall 0 'debug_write': argument 2 changed from u64 to u32"),
@@ -59,8 +59,12 @@ import Testing
              edits: [("<error name=\"peer_closed\" code=\"14\">", "<error name=\"peer_closed\" code=\"15\">")],
              severity: .breaking, message: "error 'peer_closed' changed from 14 to 15"),
     Mutation(name: "new syscall", file: "syscall_v0.xml",
-             edits: [("  </syscalls>", "    <syscall name=\"cpu_count\" number=\"16\" since=\"0\" blocking=\"false\">\n      <doc>CPUs.</doc>\n      <returns type=\"u64\">How many.</returns>\n    </syscall>\n  </syscalls>")],
-             severity: .compatible, message: "new syscall 16 'cpu_count'"),
+             edits: [("  </syscalls>", "    <syscall name=\"cpu_count\" number=\"17\" since=\"1\" blocking=\"false\">\n      <doc>CPUs.</doc>\n      <returns type=\"u64\">How many.</returns>\n    </syscall>\n  </syscalls>")],
+             severity: .compatible, message: "new syscall 17 'cpu_count'"),
+    Mutation(name: "ABI version rose", file: "syscall_v0.xml",
+             edits: [("<abi name=\"syscall\" version=\"1\">", "<abi name=\"syscall\" version=\"2\">"),
+                     ("type=\"u32\" value=\"1\">The ABI version", "type=\"u32\" value=\"2\">The ABI version")],
+             severity: .compatible, message: "ABI version rose from 1 to 2"),
     Mutation(name: "new protocol op", file: "block.xml",
              edits: [("</protocol>", "  <op name=\"trim\" code=\"6\" since=\"0\" idempotent=\"true\">\n    <doc>Discards.</doc>\n    <request/>\n    <reply/>\n  </op>\n</protocol>")],
              severity: .compatible, message: "new block op 'trim' = 6"),

@@ -70,7 +70,7 @@ import Testing
     let dispatch = generated(files, "kernel/generated/SyscallDispatch.swift")
     let requirements = dispatch.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
       .filter { $0.hasPrefix("mutating func ") }
-    #expect(requirements.count == (try repositorySpecs().abi.syscalls.count) + 2)
+    #expect(requirements.count == (try repositorySpecs().abi.syscalls.count) + 5)
     func conformance(dropping dropped: String?) -> String {
       let bodies = requirements.filter { $0 != dropped }.map { "  \($0) { fatalError() }" }
       return """

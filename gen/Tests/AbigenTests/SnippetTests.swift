@@ -48,7 +48,25 @@ import Testing
     #expect(dispatch.contains("if !entry.rights.contains(rights) { throw .accessDenied }"))
     #expect(swift.contains("public struct FileHandle: ~Copyable {"))
     #expect(swift.contains("deinit { _ = apus_handle_close(raw) }"))
-    #expect(swift.contains("public static func timerCreate(ticks: Int32) -> TimerHandle {"))
+    #expect(swift.contains("public static func timerCreate(ticks: Int32) throws(AbiError) -> TimerHandle {"))
+  }
+
+  /// A call that returns a handle: the slot is reserved before the handler runs, the
+  /// object goes in with the spec's kind and rights, and a failed handler gives the
+  /// slot back. Handlers never type rights themselves.
+  @Test func returnedHandlesAreInstalledWithTheSpecsRights() {
+    #expect(dispatch.contains("mutating func timerCreate(ticks: Int32) throws(AbiError) -> Object"))
+    #expect(dispatch.contains("""
+              let handle = try handlers.reserveHandle()
+              do throws(AbiError) {
+                let object = try handlers.timerCreate(ticks: ticks)
+                handlers.installHandle(object, at: handle, kind: .timer, rights: Rights.read)
+                return UInt64(handle)
+              } catch {
+                handlers.cancelHandle(handle)
+                throw error
+              }
+      """))
   }
 
   @Test func enumAndFlagArgumentsAreRangeChecked() {

@@ -484,14 +484,14 @@ public enum BlockProtocol {
       var matches = true
       matches = matches && MemoryLayout<InfoRequest>.stride == 16
         && MemoryLayout<InfoRequest>.alignment == 8
-      var InfoRequest = InfoRequest()
-      withUnsafeMutablePointer(to: &InfoRequest) { base in
+      var infoRequest = InfoRequest()
+      withUnsafeMutablePointer(to: &infoRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       matches = matches && MemoryLayout<InfoReply>.stride == 40
         && MemoryLayout<InfoReply>.alignment == 8
-      var InfoReply = InfoReply()
-      withUnsafeMutablePointer(to: &InfoReply) { base in
+      var infoReply = InfoReply()
+      withUnsafeMutablePointer(to: &infoReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.blockSize) == 16
         matches = matches && offset(base, &base.pointee.flags) == 20
@@ -500,22 +500,22 @@ public enum BlockProtocol {
       }
       matches = matches && MemoryLayout<AttachBufferRequest>.stride == 24
         && MemoryLayout<AttachBufferRequest>.alignment == 8
-      var AttachBufferRequest = AttachBufferRequest()
-      withUnsafeMutablePointer(to: &AttachBufferRequest) { base in
+      var attachBufferRequest = AttachBufferRequest()
+      withUnsafeMutablePointer(to: &attachBufferRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.bufferSize) == 16
       }
       matches = matches && MemoryLayout<AttachBufferReply>.stride == 24
         && MemoryLayout<AttachBufferReply>.alignment == 8
-      var AttachBufferReply = AttachBufferReply()
-      withUnsafeMutablePointer(to: &AttachBufferReply) { base in
+      var attachBufferReply = AttachBufferReply()
+      withUnsafeMutablePointer(to: &attachBufferReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.generation) == 16
       }
       matches = matches && MemoryLayout<ReadRequest>.stride == 40
         && MemoryLayout<ReadRequest>.alignment == 8
-      var ReadRequest = ReadRequest()
-      withUnsafeMutablePointer(to: &ReadRequest) { base in
+      var readRequest = ReadRequest()
+      withUnsafeMutablePointer(to: &readRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.lba) == 16
         matches = matches && offset(base, &base.pointee.count) == 24
@@ -524,16 +524,16 @@ public enum BlockProtocol {
       }
       matches = matches && MemoryLayout<ReadReply>.stride == 24
         && MemoryLayout<ReadReply>.alignment == 8
-      var ReadReply = ReadReply()
-      withUnsafeMutablePointer(to: &ReadReply) { base in
+      var readReply = ReadReply()
+      withUnsafeMutablePointer(to: &readReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.count) == 16
         matches = matches && offset(base, &base.pointee.reserved0) == 20
       }
       matches = matches && MemoryLayout<WriteRequest>.stride == 40
         && MemoryLayout<WriteRequest>.alignment == 8
-      var WriteRequest = WriteRequest()
-      withUnsafeMutablePointer(to: &WriteRequest) { base in
+      var writeRequest = WriteRequest()
+      withUnsafeMutablePointer(to: &writeRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.lba) == 16
         matches = matches && offset(base, &base.pointee.count) == 24
@@ -542,24 +542,24 @@ public enum BlockProtocol {
       }
       matches = matches && MemoryLayout<WriteReply>.stride == 24
         && MemoryLayout<WriteReply>.alignment == 8
-      var WriteReply = WriteReply()
-      withUnsafeMutablePointer(to: &WriteReply) { base in
+      var writeReply = WriteReply()
+      withUnsafeMutablePointer(to: &writeReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.count) == 16
         matches = matches && offset(base, &base.pointee.reserved0) == 20
       }
       matches = matches && MemoryLayout<FlushRequest>.stride == 24
         && MemoryLayout<FlushRequest>.alignment == 8
-      var FlushRequest = FlushRequest()
-      withUnsafeMutablePointer(to: &FlushRequest) { base in
+      var flushRequest = FlushRequest()
+      withUnsafeMutablePointer(to: &flushRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.flags) == 16
         matches = matches && offset(base, &base.pointee.reserved0) == 20
       }
       matches = matches && MemoryLayout<FlushReply>.stride == 16
         && MemoryLayout<FlushReply>.alignment == 8
-      var FlushReply = FlushReply()
-      withUnsafeMutablePointer(to: &FlushReply) { base in
+      var flushReply = FlushReply()
+      withUnsafeMutablePointer(to: &flushReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       return matches

@@ -982,8 +982,8 @@ public enum FsProtocol {
       var matches = true
       matches = matches && MemoryLayout<Dirent>.stride == 16
         && MemoryLayout<Dirent>.alignment == 8
-      var Dirent = Dirent()
-      withUnsafeMutablePointer(to: &Dirent) { base in
+      var dirent = Dirent()
+      withUnsafeMutablePointer(to: &dirent) { base in
         matches = matches && offset(base, &base.pointee.inode) == 0
         matches = matches && offset(base, &base.pointee.kind) == 8
         matches = matches && offset(base, &base.pointee.nameLen) == 12
@@ -991,21 +991,21 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<AttachBufferRequest>.stride == 24
         && MemoryLayout<AttachBufferRequest>.alignment == 8
-      var AttachBufferRequest = AttachBufferRequest()
-      withUnsafeMutablePointer(to: &AttachBufferRequest) { base in
+      var attachBufferRequest = AttachBufferRequest()
+      withUnsafeMutablePointer(to: &attachBufferRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.bufferSize) == 16
       }
       matches = matches && MemoryLayout<AttachBufferReply>.stride == 16
         && MemoryLayout<AttachBufferReply>.alignment == 8
-      var AttachBufferReply = AttachBufferReply()
-      withUnsafeMutablePointer(to: &AttachBufferReply) { base in
+      var attachBufferReply = AttachBufferReply()
+      withUnsafeMutablePointer(to: &attachBufferReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       matches = matches && MemoryLayout<OpenRequest>.stride == 40
         && MemoryLayout<OpenRequest>.alignment == 8
-      var OpenRequest = OpenRequest()
-      withUnsafeMutablePointer(to: &OpenRequest) { base in
+      var openRequest = OpenRequest()
+      withUnsafeMutablePointer(to: &openRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.pathOffset) == 16
         matches = matches && offset(base, &base.pointee.pathLen) == 24
@@ -1015,8 +1015,8 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<OpenReply>.stride == 40
         && MemoryLayout<OpenReply>.alignment == 8
-      var OpenReply = OpenReply()
-      withUnsafeMutablePointer(to: &OpenReply) { base in
+      var openReply = OpenReply()
+      withUnsafeMutablePointer(to: &openReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.file) == 16
         matches = matches && offset(base, &base.pointee.size) == 24
@@ -1025,21 +1025,21 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<CloseRequest>.stride == 24
         && MemoryLayout<CloseRequest>.alignment == 8
-      var CloseRequest = CloseRequest()
-      withUnsafeMutablePointer(to: &CloseRequest) { base in
+      var closeRequest = CloseRequest()
+      withUnsafeMutablePointer(to: &closeRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.file) == 16
       }
       matches = matches && MemoryLayout<CloseReply>.stride == 16
         && MemoryLayout<CloseReply>.alignment == 8
-      var CloseReply = CloseReply()
-      withUnsafeMutablePointer(to: &CloseReply) { base in
+      var closeReply = CloseReply()
+      withUnsafeMutablePointer(to: &closeReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       matches = matches && MemoryLayout<ReadRequest>.stride == 48
         && MemoryLayout<ReadRequest>.alignment == 8
-      var ReadRequest = ReadRequest()
-      withUnsafeMutablePointer(to: &ReadRequest) { base in
+      var readRequest = ReadRequest()
+      withUnsafeMutablePointer(to: &readRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.file) == 16
         matches = matches && offset(base, &base.pointee.offset) == 24
@@ -1049,16 +1049,16 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<ReadReply>.stride == 24
         && MemoryLayout<ReadReply>.alignment == 8
-      var ReadReply = ReadReply()
-      withUnsafeMutablePointer(to: &ReadReply) { base in
+      var readReply = ReadReply()
+      withUnsafeMutablePointer(to: &readReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.count) == 16
         matches = matches && offset(base, &base.pointee.reserved0) == 20
       }
       matches = matches && MemoryLayout<WriteRequest>.stride == 48
         && MemoryLayout<WriteRequest>.alignment == 8
-      var WriteRequest = WriteRequest()
-      withUnsafeMutablePointer(to: &WriteRequest) { base in
+      var writeRequest = WriteRequest()
+      withUnsafeMutablePointer(to: &writeRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.file) == 16
         matches = matches && offset(base, &base.pointee.offset) == 24
@@ -1068,16 +1068,16 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<WriteReply>.stride == 24
         && MemoryLayout<WriteReply>.alignment == 8
-      var WriteReply = WriteReply()
-      withUnsafeMutablePointer(to: &WriteReply) { base in
+      var writeReply = WriteReply()
+      withUnsafeMutablePointer(to: &writeReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.count) == 16
         matches = matches && offset(base, &base.pointee.reserved0) == 20
       }
       matches = matches && MemoryLayout<StatRequest>.stride == 32
         && MemoryLayout<StatRequest>.alignment == 8
-      var StatRequest = StatRequest()
-      withUnsafeMutablePointer(to: &StatRequest) { base in
+      var statRequest = StatRequest()
+      withUnsafeMutablePointer(to: &statRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.pathOffset) == 16
         matches = matches && offset(base, &base.pointee.pathLen) == 24
@@ -1085,8 +1085,8 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<StatReply>.stride == 56
         && MemoryLayout<StatReply>.alignment == 8
-      var StatReply = StatReply()
-      withUnsafeMutablePointer(to: &StatReply) { base in
+      var statReply = StatReply()
+      withUnsafeMutablePointer(to: &statReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.inode) == 16
         matches = matches && offset(base, &base.pointee.size) == 24
@@ -1098,8 +1098,8 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<ReaddirRequest>.stride == 48
         && MemoryLayout<ReaddirRequest>.alignment == 8
-      var ReaddirRequest = ReaddirRequest()
-      withUnsafeMutablePointer(to: &ReaddirRequest) { base in
+      var readdirRequest = ReaddirRequest()
+      withUnsafeMutablePointer(to: &readdirRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.file) == 16
         matches = matches && offset(base, &base.pointee.cookie) == 24
@@ -1109,8 +1109,8 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<ReaddirReply>.stride == 32
         && MemoryLayout<ReaddirReply>.alignment == 8
-      var ReaddirReply = ReaddirReply()
-      withUnsafeMutablePointer(to: &ReaddirReply) { base in
+      var readdirReply = ReaddirReply()
+      withUnsafeMutablePointer(to: &readdirReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.nextCookie) == 16
         matches = matches && offset(base, &base.pointee.bytes) == 24
@@ -1118,8 +1118,8 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<MkdirRequest>.stride == 32
         && MemoryLayout<MkdirRequest>.alignment == 8
-      var MkdirRequest = MkdirRequest()
-      withUnsafeMutablePointer(to: &MkdirRequest) { base in
+      var mkdirRequest = MkdirRequest()
+      withUnsafeMutablePointer(to: &mkdirRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.pathOffset) == 16
         matches = matches && offset(base, &base.pointee.pathLen) == 24
@@ -1127,14 +1127,14 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<MkdirReply>.stride == 16
         && MemoryLayout<MkdirReply>.alignment == 8
-      var MkdirReply = MkdirReply()
-      withUnsafeMutablePointer(to: &MkdirReply) { base in
+      var mkdirReply = MkdirReply()
+      withUnsafeMutablePointer(to: &mkdirReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       matches = matches && MemoryLayout<UnlinkRequest>.stride == 32
         && MemoryLayout<UnlinkRequest>.alignment == 8
-      var UnlinkRequest = UnlinkRequest()
-      withUnsafeMutablePointer(to: &UnlinkRequest) { base in
+      var unlinkRequest = UnlinkRequest()
+      withUnsafeMutablePointer(to: &unlinkRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.pathOffset) == 16
         matches = matches && offset(base, &base.pointee.pathLen) == 24
@@ -1142,14 +1142,14 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<UnlinkReply>.stride == 16
         && MemoryLayout<UnlinkReply>.alignment == 8
-      var UnlinkReply = UnlinkReply()
-      withUnsafeMutablePointer(to: &UnlinkReply) { base in
+      var unlinkReply = UnlinkReply()
+      withUnsafeMutablePointer(to: &unlinkReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       matches = matches && MemoryLayout<RenameRequest>.stride == 32
         && MemoryLayout<RenameRequest>.alignment == 8
-      var RenameRequest = RenameRequest()
-      withUnsafeMutablePointer(to: &RenameRequest) { base in
+      var renameRequest = RenameRequest()
+      withUnsafeMutablePointer(to: &renameRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.pathsOffset) == 16
         matches = matches && offset(base, &base.pointee.pathsLen) == 24
@@ -1157,20 +1157,20 @@ public enum FsProtocol {
       }
       matches = matches && MemoryLayout<RenameReply>.stride == 16
         && MemoryLayout<RenameReply>.alignment == 8
-      var RenameReply = RenameReply()
-      withUnsafeMutablePointer(to: &RenameReply) { base in
+      var renameReply = RenameReply()
+      withUnsafeMutablePointer(to: &renameReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       matches = matches && MemoryLayout<SyncRequest>.stride == 16
         && MemoryLayout<SyncRequest>.alignment == 8
-      var SyncRequest = SyncRequest()
-      withUnsafeMutablePointer(to: &SyncRequest) { base in
+      var syncRequest = SyncRequest()
+      withUnsafeMutablePointer(to: &syncRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       matches = matches && MemoryLayout<SyncReply>.stride == 16
         && MemoryLayout<SyncReply>.alignment == 8
-      var SyncReply = SyncReply()
-      withUnsafeMutablePointer(to: &SyncReply) { base in
+      var syncReply = SyncReply()
+      withUnsafeMutablePointer(to: &syncReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       return matches

@@ -500,8 +500,8 @@ public enum PkgProtocol {
       var matches = true
       matches = matches && MemoryLayout<PackageEntry>.stride == 112
         && MemoryLayout<PackageEntry>.alignment == 8
-      var PackageEntry = PackageEntry()
-      withUnsafeMutablePointer(to: &PackageEntry) { base in
+      var packageEntry = PackageEntry()
+      withUnsafeMutablePointer(to: &packageEntry) { base in
         matches = matches && offset(base, &base.pointee.name) == 0
         matches = matches && offset(base, &base.pointee.version) == 64
         matches = matches && offset(base, &base.pointee.fileCount) == 96
@@ -510,21 +510,21 @@ public enum PkgProtocol {
       }
       matches = matches && MemoryLayout<AttachBufferRequest>.stride == 24
         && MemoryLayout<AttachBufferRequest>.alignment == 8
-      var AttachBufferRequest = AttachBufferRequest()
-      withUnsafeMutablePointer(to: &AttachBufferRequest) { base in
+      var attachBufferRequest = AttachBufferRequest()
+      withUnsafeMutablePointer(to: &attachBufferRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.bufferSize) == 16
       }
       matches = matches && MemoryLayout<AttachBufferReply>.stride == 16
         && MemoryLayout<AttachBufferReply>.alignment == 8
-      var AttachBufferReply = AttachBufferReply()
-      withUnsafeMutablePointer(to: &AttachBufferReply) { base in
+      var attachBufferReply = AttachBufferReply()
+      withUnsafeMutablePointer(to: &attachBufferReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       matches = matches && MemoryLayout<InstallRequest>.stride == 32
         && MemoryLayout<InstallRequest>.alignment == 8
-      var InstallRequest = InstallRequest()
-      withUnsafeMutablePointer(to: &InstallRequest) { base in
+      var installRequest = InstallRequest()
+      withUnsafeMutablePointer(to: &installRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.pathOffset) == 16
         matches = matches && offset(base, &base.pointee.pathLen) == 24
@@ -532,15 +532,15 @@ public enum PkgProtocol {
       }
       matches = matches && MemoryLayout<InstallReply>.stride == 128
         && MemoryLayout<InstallReply>.alignment == 8
-      var InstallReply = InstallReply()
-      withUnsafeMutablePointer(to: &InstallReply) { base in
+      var installReply = InstallReply()
+      withUnsafeMutablePointer(to: &installReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.package) == 16
       }
       matches = matches && MemoryLayout<RemoveRequest>.stride == 32
         && MemoryLayout<RemoveRequest>.alignment == 8
-      var RemoveRequest = RemoveRequest()
-      withUnsafeMutablePointer(to: &RemoveRequest) { base in
+      var removeRequest = RemoveRequest()
+      withUnsafeMutablePointer(to: &removeRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.nameOffset) == 16
         matches = matches && offset(base, &base.pointee.nameLen) == 24
@@ -548,14 +548,14 @@ public enum PkgProtocol {
       }
       matches = matches && MemoryLayout<RemoveReply>.stride == 16
         && MemoryLayout<RemoveReply>.alignment == 8
-      var RemoveReply = RemoveReply()
-      withUnsafeMutablePointer(to: &RemoveReply) { base in
+      var removeReply = RemoveReply()
+      withUnsafeMutablePointer(to: &removeReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       matches = matches && MemoryLayout<ListRequest>.stride == 32
         && MemoryLayout<ListRequest>.alignment == 8
-      var ListRequest = ListRequest()
-      withUnsafeMutablePointer(to: &ListRequest) { base in
+      var listRequest = ListRequest()
+      withUnsafeMutablePointer(to: &listRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.bufferOffset) == 16
         matches = matches && offset(base, &base.pointee.bufferLen) == 24
@@ -563,16 +563,16 @@ public enum PkgProtocol {
       }
       matches = matches && MemoryLayout<ListReply>.stride == 24
         && MemoryLayout<ListReply>.alignment == 8
-      var ListReply = ListReply()
-      withUnsafeMutablePointer(to: &ListReply) { base in
+      var listReply = ListReply()
+      withUnsafeMutablePointer(to: &listReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.count) == 16
         matches = matches && offset(base, &base.pointee.total) == 20
       }
       matches = matches && MemoryLayout<InfoRequest>.stride == 32
         && MemoryLayout<InfoRequest>.alignment == 8
-      var InfoRequest = InfoRequest()
-      withUnsafeMutablePointer(to: &InfoRequest) { base in
+      var infoRequest = InfoRequest()
+      withUnsafeMutablePointer(to: &infoRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.nameOffset) == 16
         matches = matches && offset(base, &base.pointee.nameLen) == 24
@@ -580,8 +580,8 @@ public enum PkgProtocol {
       }
       matches = matches && MemoryLayout<InfoReply>.stride == 128
         && MemoryLayout<InfoReply>.alignment == 8
-      var InfoReply = InfoReply()
-      withUnsafeMutablePointer(to: &InfoReply) { base in
+      var infoReply = InfoReply()
+      withUnsafeMutablePointer(to: &infoReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.package) == 16
       }

@@ -31,8 +31,9 @@ _Static_assert(offsetof(struct x86_percpu, user_rsp) == PERCPU_USER_RSP, "percpu
 extern struct x86_percpu x86_percpu0;
 static inline struct x86_percpu *x86_percpu_this(void) { return &x86_percpu0; }
 
-extern char x86_syscall_entry[], x86_user_copy_start[], x86_user_copy_end[], x86_user_copy_fault[];
+extern char x86_syscall_entry[], x86_syscall_compat_entry[], x86_user_copy_start[], x86_user_copy_end[], x86_user_copy_fault[];
 static inline uint64_t x86_syscall_entry_address(void) { return (uint64_t)(uintptr_t)x86_syscall_entry; }
+static inline uint64_t x86_syscall_compat_entry_address(void) { return (uint64_t)(uintptr_t)x86_syscall_compat_entry; }
 static inline uint64_t x86_user_copy_start_address(void) { return (uint64_t)(uintptr_t)x86_user_copy_start; }
 static inline uint64_t x86_user_copy_end_address(void) { return (uint64_t)(uintptr_t)x86_user_copy_end; }
 static inline uint64_t x86_user_copy_fault_address(void) { return (uint64_t)(uintptr_t)x86_user_copy_fault; }

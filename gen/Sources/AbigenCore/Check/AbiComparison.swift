@@ -139,7 +139,12 @@ public enum AbiComparison {
         report.add(.breaking, entry.location, "constant '\(name)' was removed")
         continue
       }
-      if current.value != entry.value || current.type != entry.type {
+      if entry.name == SpecVocabulary.abiVersionConstant && entry.scope.isEmpty && current.type == entry.type
+        && current.value > entry.value {
+        // The ABI grows by additions, each `since` a new version: announcing the new
+        // version breaks nothing built against an older one.
+        report.add(.compatible, current.location, "ABI version rose from \(entry.value) to \(current.value)")
+      } else if current.value != entry.value || current.type != entry.type {
         report.add(.breaking, current.location, "constant '\(name)' changed from \(entry.value) (\(entry.type)) to \(current.value) (\(current.type))")
       }
     }

@@ -1,6 +1,6 @@
 // The ABI dump: every fact a program built against the ABI depends on, as JSON. The
 // struct layouts and constant values in it are what libclang reports for the
-// generated C header compiled for the guest, not what abigen believes; CLayoutCheck
+// generated C header compiled for the guest, not what abigen believes; AbiDumpBuilder
 // makes sure the two agree. spec/baseline/abi_v0.json is one of these, frozen.
 
 public struct AbiDump: Codable, Equatable, Sendable {

@@ -50,6 +50,12 @@ struct KernelDispatchEmitter {
       out.line("mutating func handleEntry(_ handle: UInt32) -> HandleEntry<Object>?")
       out.doc("Debug builds: a handler threw an error its call does not declare in \(abi.file). That is a kernel or spec bug; report it loudly.", style: .swift)
       out.line("mutating func undeclaredError(_ error: AbiError, from call: SyscallNumber)")
+      out.doc("Takes a free slot in the caller's handle table for a call that returns a handle, before the call makes its object: the value it will have, which names nothing until installHandle fills it. limitReached when the table is full.", style: .swift)
+      out.line("mutating func reserveHandle() throws(AbiError) -> UInt32")
+      out.doc("Fills a reserved slot with the object a call returned, with the kind and rights the spec declares for that call's result.", style: .swift)
+      out.line("mutating func installHandle(_ object: Object, at handle: UInt32, kind: HandleKind, rights: Rights)")
+      out.doc("Frees a reserved slot whose call failed.", style: .swift)
+      out.line("mutating func cancelHandle(_ handle: UInt32)")
       for call in calls {
         out.line()
         let shape = SyscallShape(call, in: abi)
@@ -140,7 +146,7 @@ struct KernelDispatchEmitter {
     guard let result = call.returns else { return nil }
     switch result.typeName {
     case SpecVocabulary.never: return "Never"
-    case SpecVocabulary.handle: return "UInt32"
+    case SpecVocabulary.handle: return "Object"
     case SpecVocabulary.userAddress: return GeneratedText.kernelUserAddress
     default: return scope.swiftType(result.typeName)
     }
@@ -166,6 +172,8 @@ struct KernelDispatchEmitter {
       for argument in shape.arguments { decode(argument, shape, scope, out) }
       if call.neverReturns {
         out.line(invocation)
+      } else if let result = call.returns, result.typeName == SpecVocabulary.handle {
+        installing(result, invocation, out)
       } else if call.returns == nil {
         out.line("\(canFail ? "try " : "")\(invocation)")
         out.line("return 0")
@@ -182,6 +190,25 @@ struct KernelDispatchEmitter {
     } else {
       body()
     }
+  }
+
+  /// A call that returns a handle: the slot is reserved first (a full table fails
+  /// before anything is made), the object goes in with the spec's kind and rights.
+  private func installing(_ result: ReturnDecl, _ invocation: String, _ out: SourceWriter) {
+    let kind = Names.lowerCamel(result.kind ?? SpecVocabulary.anyKind)
+    out.line("let handle = try handlers.reserveHandle()")
+    out.line("do throws(AbiError) {")
+    out.indented {
+      out.line("let object = try \(invocation)")
+      out.line("handlers.installHandle(object, at: handle, kind: .\(kind), rights: \(rightsExpression(result.rights)))")
+      out.line("return UInt64(handle)")
+    }
+    out.line("} catch {")
+    out.indented {
+      out.line("handlers.cancelHandle(handle)")
+      out.line("throw error")
+    }
+    out.line("}")
   }
 
   private func decode(_ argument: ShapedArgument, _ shape: SyscallShape, _ scope: NameScope, _ out: SourceWriter) {
@@ -230,7 +257,6 @@ struct KernelDispatchEmitter {
   private func encode(_ expression: String, _ call: SyscallDecl, _ scope: NameScope) -> String {
     guard let result = call.returns else { return "0" }
     switch result.typeName {
-    case SpecVocabulary.handle: return "UInt64(\(expression))"
     case SpecVocabulary.userAddress: return "(\(expression)).value"
     default:
       if let scalar = Scalar(rawValue: result.typeName) {

@@ -149,6 +149,12 @@ struct SwiftTypesEmitter {
     out.line()
   }
 
+  /// The local that holds a sample of `swiftName`: the type's name with a lower-case
+  /// first letter, so it never shadows the type (`var processStatus = ProcessStatus()`).
+  private func instanceName(_ swiftName: String) -> String {
+    Names.swiftIdentifier(swiftName.prefix(1).lowercased() + swiftName.dropFirst())
+  }
+
   /// `static func verify() -> Bool`: MemoryLayout and field offsets of every struct
   /// equal the numbers the C header asserts.
   func layoutCheck(_ out: SourceWriter, name: String, structs: [(swiftName: String, layout: StructLayout)]) {
@@ -159,8 +165,8 @@ struct SwiftTypesEmitter {
         for (swiftName, layout) in structs {
           out.line("matches = matches && MemoryLayout<\(swiftName)>.stride == \(layout.size)")
           out.line("  && MemoryLayout<\(swiftName)>.alignment == \(layout.alignment)")
-          out.line("var \(Names.lowerCamel(swiftName)) = \(swiftName)()")
-          out.line("withUnsafeMutablePointer(to: &\(Names.lowerCamel(swiftName))) { base in")
+          out.line("var \(instanceName(swiftName)) = \(swiftName)()")
+          out.line("withUnsafeMutablePointer(to: &\(instanceName(swiftName))) { base in")
           out.indented {
             for field in layout.fields {
               out.line("matches = matches && offset(base, &base.pointee.\(Names.swiftIdentifier(Names.lowerCamel(field.name)))) == \(field.offset)")

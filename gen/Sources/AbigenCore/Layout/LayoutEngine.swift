@@ -1,7 +1,7 @@
 // C layout of every struct and message, computed from the model by the System V
 // x86-64 rules (each field at the next multiple of its alignment, the struct padded to
 // its largest alignment). The emitters write these numbers into _Static_asserts and
-// MemoryLayout checks; CLayoutCheck compares them with what libclang says of the
+// MemoryLayout checks; AbiDumpBuilder compares them with what libclang says of the
 // generated header, so a mistake here cannot go unnoticed.
 
 public struct FieldLayout: Sendable, Equatable {

@@ -213,6 +213,10 @@ public enum SpecVocabulary {
   public static let argumentRegisters = ["rdi", "rsi", "rdx", "r10", "r8", "r9"]
   /// Errors the generated dispatcher and prologue return themselves.
   public static let noSuchCall = "no_such_call"
+  /// The constant that tells programs which ABI version their header describes.
+  public static let abiVersionConstant = "abi_version"
+  /// The error of a call whose result handle finds the caller's table full.
+  public static let limitReached = "limit_reached"
   /// The call that closes a handle; generated handle types call it when dropped.
   public static let handleClose = "handle_close"
   public static let invalidArgument = "invalid_argument"

@@ -204,6 +204,10 @@ public enum SpecValidator {
           problems.add(result.origin.at("type"), "'\(call.name)' returns a handle: say its kind")
         }
         checkRights(result.rights, result.origin.at("rights"), abi, &problems)
+        if !call.errors.contains(where: { $0.name == SpecVocabulary.limitReached }) {
+          problems.add(result.origin.element,
+            "'\(call.name)' returns a handle, so it must list error '\(SpecVocabulary.limitReached)': the dispatcher reserves the handle first and a full table fails the call")
+        }
       case SpecVocabulary.never, SpecVocabulary.userAddress:
         if type == SpecVocabulary.never && !call.errors.isEmpty {
           problems.add(call.errors[0].origin.element, "'\(call.name)' never returns, so it cannot return an error")

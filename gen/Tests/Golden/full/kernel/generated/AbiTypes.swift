@@ -21,11 +21,13 @@ struct AbiError: RawRepresentable, Equatable, Sendable, Error {
   static let wrongHandleKind = AbiError(rawValue: 5)
   /// Missing right.
   static let accessDenied = AbiError(rawValue: 6)
+  /// Handle table full.
+  static let limitReached = AbiError(rawValue: 7)
 
   /// True when the value is one the spec declares.
   var isKnown: Bool {
     switch rawValue {
-      case 1, 2, 3, 4, 5, 6: true
+      case 1, 2, 3, 4, 5, 6, 7: true
       default: false
     }
   }
@@ -173,16 +175,16 @@ enum AbiLayout {
     var matches = true
     matches = matches && MemoryLayout<MsgHeader>.stride == 16
       && MemoryLayout<MsgHeader>.alignment == 8
-    var MsgHeader = MsgHeader()
-    withUnsafeMutablePointer(to: &MsgHeader) { base in
+    var msgHeader = MsgHeader()
+    withUnsafeMutablePointer(to: &msgHeader) { base in
       matches = matches && offset(base, &base.pointee.op) == 0
       matches = matches && offset(base, &base.pointee.status) == 4
       matches = matches && offset(base, &base.pointee.id) == 8
     }
     matches = matches && MemoryLayout<Stat>.stride == 24
       && MemoryLayout<Stat>.alignment == 8
-    var Stat = Stat()
-    withUnsafeMutablePointer(to: &Stat) { base in
+    var stat = Stat()
+    withUnsafeMutablePointer(to: &stat) { base in
       matches = matches && offset(base, &base.pointee.size) == 0
       matches = matches && offset(base, &base.pointee.tint) == 8
       matches = matches && offset(base, &base.pointee.reserved0) == 9

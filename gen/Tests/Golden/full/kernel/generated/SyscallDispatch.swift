@@ -47,6 +47,15 @@ protocol SyscallHandlers {
   /// Debug builds: a handler threw an error its call does not declare in spec/abi.xml.
   /// That is a kernel or spec bug; report it loudly.
   mutating func undeclaredError(_ error: AbiError, from call: SyscallNumber)
+  /// Takes a free slot in the caller's handle table for a call that returns a handle,
+  /// before the call makes its object: the value it will have, which names nothing
+  /// until installHandle fills it. limitReached when the table is full.
+  mutating func reserveHandle() throws(AbiError) -> UInt32
+  /// Fills a reserved slot with the object a call returned, with the kind and rights
+  /// the spec declares for that call's result.
+  mutating func installHandle(_ object: Object, at handle: UInt32, kind: HandleKind, rights: Rights)
+  /// Frees a reserved slot whose call failed.
+  mutating func cancelHandle(_ handle: UInt32)
 
   /// write (0): Writes bytes to a file.
   /// - badHandle: Not a handle.
@@ -69,7 +78,8 @@ protocol SyscallHandlers {
   mutating func touch(facts: UserInOut<Stat>, tint: Color, at: UserAddress) throws(AbiError) -> Color
 
   /// timer_create (4): Creates a timer.
-  mutating func timerCreate(ticks: Int32) -> UInt32
+  /// - limitReached: The handle table is full.
+  mutating func timerCreate(ticks: Int32) throws(AbiError) -> Object
 
   /// handle_close (5): Closes a handle.
   /// - badHandle: Not a handle.
@@ -121,8 +131,21 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
         return SyscallResult.rejected(error, by: call, &handlers)
       }
     case 4:  // timer_create
-      let ticks = Int32(truncatingIfNeeded: registers.pointee.arg0)
-      return UInt64(handlers.timerCreate(ticks: ticks))
+      let call = SyscallNumber.timerCreate
+      do throws(AbiError) {
+        let ticks = Int32(truncatingIfNeeded: registers.pointee.arg0)
+        let handle = try handlers.reserveHandle()
+        do throws(AbiError) {
+          let object = try handlers.timerCreate(ticks: ticks)
+          handlers.installHandle(object, at: handle, kind: .timer, rights: Rights.read)
+          return UInt64(handle)
+        } catch {
+          handlers.cancelHandle(handle)
+          throw error
+        }
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     case 5:  // handle_close
       let call = SyscallNumber.handleClose
       do throws(AbiError) {
@@ -149,7 +172,7 @@ extension SyscallNumber {
       case .write: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .fault || error == .invalidArgument
       case .stat: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .fault
       case .touch: error == .fault || error == .invalidArgument
-      case .timerCreate: false
+      case .timerCreate: error == .limitReached
       case .handleClose: error == .badHandle
       case .exit: false
       case .now: false

@@ -75,6 +75,7 @@ enum SyscallTrace {
       case 4: "bad_handle"
       case 5: "wrong_handle_kind"
       case 6: "access_denied"
+      case 7: "limit_reached"
       default: nil
     }
   }

@@ -32,6 +32,8 @@ typedef uint32_t apus_handle_kind_t;
 #define APUS_ERR_WRONG_HANDLE_KIND 5
 /** Missing right. */
 #define APUS_ERR_ACCESS_DENIED 6
+/** Handle table full. */
+#define APUS_ERR_LIMIT_REACHED 7
 
 static inline int apus_is_error(int64_t result) { return result < 0; }
 
@@ -140,7 +142,10 @@ int64_t apus_stat(apus_handle_t file, struct apus_stat *out);
  */
 int64_t apus_touch(struct apus_stat *facts, apus_color_t tint, uintptr_t at);
 
-/** Creates a timer. Returns: The timer. */
+/**
+ * Creates a timer. Returns: The timer. Errors: APUS_ERR_LIMIT_REACHED (The handle table
+ * is full.)
+ */
 int64_t apus_timer_create(int32_t ticks);
 
 /** Closes a handle. Errors: APUS_ERR_BAD_HANDLE (Not a handle.) */

@@ -98,8 +98,9 @@ public enum Sys {
   }
 
   /// timer_create: Creates a timer.
-  public static func timerCreate(ticks: Int32) -> TimerHandle {
-    let value = UInt64(bitPattern: apus_timer_create(ticks))
+  /// - Throws `.limitReached`: The handle table is full.
+  public static func timerCreate(ticks: Int32) throws(AbiError) -> TimerHandle {
+    let value = try check(apus_timer_create(ticks))
     return TimerHandle(adopting: UInt32(truncatingIfNeeded: value))
   }
 

@@ -233,15 +233,15 @@ public enum WidgetProtocol {
       var matches = true
       matches = matches && MemoryLayout<Part>.stride == 8
         && MemoryLayout<Part>.alignment == 4
-      var Part = Part()
-      withUnsafeMutablePointer(to: &Part) { base in
+      var part = Part()
+      withUnsafeMutablePointer(to: &part) { base in
         matches = matches && offset(base, &base.pointee.id) == 0
         matches = matches && offset(base, &base.pointee.weight) == 4
       }
       matches = matches && MemoryLayout<FetchRequest>.stride == 40
         && MemoryLayout<FetchRequest>.alignment == 8
-      var FetchRequest = FetchRequest()
-      withUnsafeMutablePointer(to: &FetchRequest) { base in
+      var fetchRequest = FetchRequest()
+      withUnsafeMutablePointer(to: &fetchRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.widget) == 16
         matches = matches && offset(base, &base.pointee.bufferOffset) == 24
@@ -249,22 +249,22 @@ public enum WidgetProtocol {
       }
       matches = matches && MemoryLayout<FetchReply>.stride == 32
         && MemoryLayout<FetchReply>.alignment == 8
-      var FetchReply = FetchReply()
-      withUnsafeMutablePointer(to: &FetchReply) { base in
+      var fetchReply = FetchReply()
+      withUnsafeMutablePointer(to: &fetchReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
         matches = matches && offset(base, &base.pointee.count) == 16
         matches = matches && offset(base, &base.pointee.first) == 20
       }
       matches = matches && MemoryLayout<PingRequest>.stride == 16
         && MemoryLayout<PingRequest>.alignment == 8
-      var PingRequest = PingRequest()
-      withUnsafeMutablePointer(to: &PingRequest) { base in
+      var pingRequest = PingRequest()
+      withUnsafeMutablePointer(to: &pingRequest) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       matches = matches && MemoryLayout<PingReply>.stride == 16
         && MemoryLayout<PingReply>.alignment == 8
-      var PingReply = PingReply()
-      withUnsafeMutablePointer(to: &PingReply) { base in
+      var pingReply = PingReply()
+      withUnsafeMutablePointer(to: &pingReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       return matches

@@ -1,0 +1,25 @@
+// Starting a program from the initrd as a new process: the image loaded by ElfImage,
+// a stack region at the top of user space with the argument block copied to its top,
+// and one thread entering ring 3 at the image's entry with rdi/rsi naming the
+// arguments. Anything that fails leaves nothing behind: the half-built process is
+// released and its deinit frees what it held.
+
+extension Process {
+  /// Starts `path`; the caller gets the only reference outside the process's thread.
+  static func spawn<P: Collection<UInt8>, A: Collection<UInt8>>(path: P, arguments: A) throws(AbiError) -> Process {
+    guard let file = Initrd.find(path) else { throw .notFound }
+    guard let process = make(name: path) else { throw .noMemory }
+    let image = try ElfImage.load(file.bytes, into: process.space, name: file.name)
+    guard let stack = MemoryObject.anonymous(pageCount: Int(UserLayout.stackPages)) else { throw .noMemory }
+    let stackBottom = UserLayout.stackTop - UserLayout.stackPages * UserLayout.pageSize
+    _ = try process.space.map(stack, .fixed(stackBottom), prot: [.read, .write])
+    let argumentsAt = (UserLayout.stackTop - UInt64(arguments.count)) & ~15
+    try UserMemory.write(Array(arguments), to: argumentsAt, in: process.space)
+    let thread = try UserThreads.create(in: process, entry: image.entry, stack: argumentsAt - 16,
+                                        arguments: (argumentsAt, UInt64(arguments.count)))
+    Scheduler.makeReady(thread.id)
+    // test=spawnwindow: let the child run first, as an ill-timed tick can.
+    if TestHooks.active == .spawnWindow { Scheduler.yieldEvenIfIdle() }
+    return process
+  }
+}

@@ -1,0 +1,184 @@
+// A process: an address space, a handle table and the user threads that run in it,
+// and how it ended. It is a kernel object, alive while anything references it: each
+// handle naming it, each of its thread records (until the reaper frees the thread),
+// and whoever is spawning or waiting on it. Its life has three steps:
+//   running  - threads run; `exiting` set by process_exit, a fault or process_kill
+//              makes every thread stop at its next system call or interrupt;
+//   exited   - the last thread has left the CPU; the reaper tears down (handles
+//              closed, memory freed) with interrupts enabled, then sets `ended`;
+//   ended    - the status is final and waiters are woken; only handles keep it.
+//
+// Lock rule: `lock` (a spinlock, innermost) guards the handle table, the thread counts,
+// `exiting`, `status`, `ended` and `waiters`. Objects leave the table under it and are
+// released after it is let go.
+
+final class Process: KernelObject {
+  static let threadLimit = 64
+  /// Processes not yet ended, system-wide.
+  static let liveLimit = 256
+  nonisolated(unsafe) private(set) static var liveCount = 0
+  nonisolated(unsafe) private static var nextPid: UInt32 = 1
+
+  let pid: UInt32
+  let space: AddressSpace
+  private(set) var name = InlineArray<48, UInt8>(repeating: 0)
+  private(set) var nameLength = 0
+  let lock = SpinLock()
+
+  private var handles: HandleTable?
+  /// Threads started and not yet exited: the last one out decides the status.
+  private var runningThreads = 0
+  /// Thread records that still name this process: the reaper tears down at zero.
+  private var attachedThreads = 0
+  private(set) var exiting = false
+  private(set) var status = ProcessStatus()
+  private(set) var ended = false
+  private var waiters = WaitQueue()
+  /// `test=audit`: what its system calls returned (kernel/selftest/SyscallAudit.swift).
+  var audit = SyscallAudit()
+
+  /// A new process with an empty address space and handle table, counted live; nil
+  /// (no_memory) when memory or the live-process limit is exhausted.
+  static func make<P: Collection<UInt8>>(name path: P) -> Process? {
+    let admitted = Interrupts.withDisabled { () -> UInt32? in
+      guard liveCount < liveLimit else { return nil }
+      liveCount += 1
+      nextPid += 1
+      return nextPid - 1
+    }
+    guard let pid = admitted else { return nil }
+    guard let space = AddressSpace.create(), let handles = HandleTable.make() else {
+      Interrupts.withDisabled { liveCount -= 1 }
+      return nil
+    }
+    let process = Process(pid: pid, space: space, handles: handles)
+    for (offset, byte) in path.prefix(48).enumerated() { process.name[offset] = byte }
+    process.nameLength = min(path.count, 48)
+    return process
+  }
+
+  private init(pid: UInt32, space: AddressSpace, handles: HandleTable) {
+    self.pid = pid
+    self.space = space
+    self.handles = handles
+    super.init(kind: .process)
+  }
+
+  deinit {
+    // A process that never ran (spawn failed) is torn down here instead of by the reaper.
+    if !ended { tearDown(announcing: false) }
+  }
+
+  // MARK: - handles
+
+  func reserveHandle() -> UInt32? { lock.withLock { handles?.reserve() } }
+
+  func fillHandle(_ handle: UInt32, with object: KernelObject, rights: Rights) {
+    lock.withLock { handles?.fill(handle, with: object, rights: rights) }
+  }
+
+  func installHandle(_ object: KernelObject, rights: Rights) -> UInt32? {
+    lock.withLock { handles?.install(object, rights: rights) }
+  }
+
+  /// The object and rights `handle` names; the caller's reference keeps the object
+  /// alive however the table changes meanwhile.
+  func lookupHandle(_ handle: UInt32) -> (object: KernelObject, rights: Rights)? {
+    lock.withLock { handles?.lookup(handle) }
+  }
+
+  /// Removes a handle (or a reservation); the object is released by the caller.
+  func removeHandle(_ handle: UInt32) -> KernelObject? {
+    lock.withLock { handles?.remove(handle) }
+  }
+
+  var handleCount: Int { lock.withLock { handles?.count ?? 0 } }
+
+  // MARK: - threads and exit
+
+  /// Counts a new thread in; false when the process is at its thread limit or exiting.
+  func attachThread() -> Bool {
+    lock.withLock {
+      guard !exiting, runningThreads < Self.threadLimit else { return false }
+      runningThreads += 1
+      attachedThreads += 1
+      return true
+    }
+  }
+
+  /// A thread that was attached but never ran goes away (thread_spawn failed later).
+  func detachUnstartedThread() {
+    lock.withLock {
+      runningThreads -= 1
+      attachedThreads -= 1
+    }
+  }
+
+  /// Ends the process with `status`, unless it is ending already; its threads stop at
+  /// their next system call or interrupt.
+  func end(_ status: ProcessStatus) {
+    lock.withLock {
+      guard !exiting else { return }
+      exiting = true
+      self.status = status
+    }
+  }
+
+  /// The calling thread leaves user space for good. `code` is thread_exit's: if this
+  /// is the last thread and nothing else ended the process, it becomes the exit code.
+  /// Decrement and decision are one step, so two threads exiting at once cannot both
+  /// think the other is last.
+  func threadExiting(code: Int64?) {
+    lock.withLock {
+      if let code, runningThreads == 1, !exiting {
+        exiting = true
+        status = ProcessStatus(code: code, reason: .exited, faultAddress: 0, faultIp: 0)
+      }
+      runningThreads -= 1
+    }
+  }
+
+  /// The reaper has freed one of its threads; the last one tears the process down.
+  /// Interrupts are enabled: teardown frees much and may sleep on the space's mutex.
+  func threadReaped() {
+    let last = lock.withLock { () -> Bool in
+      attachedThreads -= 1
+      return attachedThreads == 0
+    }
+    if last { tearDown(announcing: true) }
+  }
+
+  /// Closes every handle, frees the address space, then publishes the status.
+  private func tearDown(announcing: Bool) {
+    while let object = lock.withLock({ handles?.removeAny() }) {
+      _ = object  // released here, outside the lock
+    }
+    let table = lock.withLock { () -> HandleTable? in
+      defer { handles = nil }
+      return handles
+    }
+    table?.destroy()
+    space.tearDown()
+    if announcing { audit.announce(pid: pid, status: lock.withLock { status }) }
+    lock.withLock {
+      if !exiting {  // never ran: nothing set a status
+        exiting = true
+        status = ProcessStatus(code: 0, reason: .killed, faultAddress: 0, faultIp: 0)
+      }
+      ended = true
+      while let waiter = waiters.pop() { Scheduler.makeReady(waiter) }
+    }
+    Interrupts.withDisabled { Self.liveCount -= 1 }
+  }
+
+  /// Blocks until the process has ended; returns its status.
+  func wait() -> ProcessStatus {
+    lock.withLock {
+      while !ended {
+        waiters.push(Scheduler.current)
+        Scheduler.blockCurrent(releasing: lock)
+      }
+      return status
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/* What the kernel-facing test programs share: checks that count failures and print
+ * what went wrong, starting a copy of a program with one argument (a "case") and
+ * waiting for how it ended, and threads on stacks of their own. Header-only: each test
+ * program is one file plus this. */
+#ifndef APUS_TESTLIB_H
+#define APUS_TESTLIB_H
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <apus/syscall.h>
+
+#define ERR(e) (-(int64_t)(e))
+
+static int test_checks, test_failures;
+static const char *test_name = "TEST";
+
+static inline void expect_eq(const char *what, int64_t got, int64_t want) {
+  test_checks++;
+  if (got != want) {
+    test_failures++;
+    printf("%s: %s returned %ld, expected %ld\n", test_name, what, got, want);
+  }
+}
+
+static inline void expect_true(const char *what, int ok) {
+  test_checks++;
+  if (!ok) {
+    test_failures++;
+    printf("%s: %s failed\n", test_name, what);
+  }
+}
+
+/* A system call by number, bypassing the generated stubs (to pass what they cannot). */
+static inline int64_t raw_syscall(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2) {
+  int64_t result;
+  __asm__ volatile("syscall" : "=a"(result) : "a"(number), "D"(a0), "S"(a1), "d"(a2) : "rcx", "r11", "memory");
+  return result;
+}
+
+/* Starts `path` with argv = { path, arg }; returns its handle or a negated error. */
+static inline int64_t start_case(const char *path, const char *arg) {
+  char args[128];
+  size_t path_len = strlen(path), arg_len = strlen(arg);
+  memcpy(args, path, path_len + 1);
+  memcpy(args + path_len + 1, arg, arg_len + 1);
+  return apus_process_spawn((const uint8_t *)path, path_len, (const uint8_t *)args, path_len + arg_len + 2);
+}
+
+/* Runs a case to its end; fills `status`. Returns 0, or a negated error. */
+static inline int64_t run_case(const char *path, const char *arg, struct apus_process_status *status) {
+  int64_t child = start_case(path, arg);
+  if (apus_is_error(child)) return child;
+  int64_t waited = apus_process_wait((apus_handle_t)child, status);
+  apus_handle_close((apus_handle_t)child);
+  return waited;
+}
+
+/* A thread running entry(arg) on a fresh 64 KiB stack; returns its handle or -error. */
+static inline int64_t start_thread(void (*entry)(uint64_t), uint64_t arg) {
+  int64_t stack = apus_vm_map(0, 65536, APUS_VM_PROT_READ | APUS_VM_PROT_WRITE, 0);
+  if (apus_is_error(stack)) return stack;
+  return apus_thread_spawn((uint64_t)(uintptr_t)entry, (uint64_t)stack + 65536, arg);
+}
+
+/* Prints the verdict line and returns the exit code. */
+static inline int finish(const char *what) {
+  if (test_failures == 0) {
+    printf("%s: %s ok (%d checks)\n", test_name, what, test_checks);
+    return 0;
+  }
+  printf("%s: %s FAILED failures=%d of %d checks\n", test_name, what, test_failures, test_checks);
+  return 1;
+}
+#endif
