@@ -1,7 +1,8 @@
 // The initrd: a ustar archive GRUB loads as the module named "initrd", holding the
 // programs that run before any disk is up. Read in place through the direct map.
-// Every header is checked (magic, checksum, octal fields, size within the archive)
-// before a file is handed out; a bad archive ends the listing, never a wild read.
+// Every header is checked once, at load (magic, checksum, octal fields, size within
+// the archive), and the files are listed; a bad archive ends the listing, never a wild
+// read. Finding a file is then a name comparison per file (process_spawn's path).
 
 struct InitrdFile {
   let name: [UInt8]
@@ -11,25 +12,25 @@ struct InitrdFile {
 enum Initrd {
   static let moduleName: StaticString = "initrd"
   nonisolated(unsafe) private static var archive: UnsafeRawBufferPointer? = nil
+  /// Every regular file, checked, in archive order; set once at load.
+  nonisolated(unsafe) private static var files: [InitrdFile] = []
 
-  /// Finds the module; returns the number of files, or nil without an initrd.
+  /// Finds the module and lists its files; returns how many, or nil without an initrd.
   @discardableResult
   static func load(_ boot: BootInfo) -> Int? {
     guard let module = boot.module(named: moduleName) else { return nil }
     archive = UnsafeRawBufferPointer(start: DirectMap.pointer(physical: module.start), count: Int(module.end - module.start))
-    var count = 0
-    forEachFile { _ in count += 1 }
-    kprint("INITRD: \(count) files, \(module.end - module.start) bytes")
-    return count
+    var listed: [InitrdFile] = []
+    forEachFile { listed.append($0) }
+    files = listed
+    kprint("INITRD: \(files.count) files, \(module.end - module.start) bytes")
+    return files.count
   }
 
   /// The file at `path` (no leading slash), if the archive holds one.
   static func find<S: Collection<UInt8>>(_ path: S) -> InitrdFile? {
-    var found: InitrdFile? = nil
-    forEachFile { file in
-      if found == nil && file.name.elementsEqual(path) { found = file }
-    }
-    return found
+    for index in files.indices where files[index].name.elementsEqual(path) { return files[index] }
+    return nil
   }
 
   private static let blockSize = 512

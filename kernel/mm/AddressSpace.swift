@@ -39,30 +39,50 @@ final class AddressSpace {
   /// PML4 slots shared with the kernel: the heap window (255) and the higher half.
   static let firstKernelSlot = 255
 
+  /// The region list starts with room for this many and doubles up to regionLimit.
+  private static let initialRegions = 8
+
   let tables: PageTables
   private let lock = KernelMutex()
-  private let regions: UnsafeMutablePointer<Region>
+  private var regions: UnsafeMutablePointer<Region>
+  private var regionCapacity: Int
   private var regionCount = 0
   private(set) var mappedBytes: UInt64 = 0
 
   private init(tables: PageTables, regions: UnsafeMutablePointer<Region>) {
     self.tables = tables
     self.regions = regions
+    self.regionCapacity = Self.initialRegions
   }
 
   /// A new, empty address space, or nil when memory is short.
   static func create() -> AddressSpace? {
-    guard let list = KernelHeap.allocate(size: regionLimit * MemoryLayout<Region>.stride, alignment: MemoryLayout<Region>.alignment) else {
-      return nil
-    }
+    guard let list = allocateRegions(initialRegions) else { return nil }
     guard let tables = PageTables.create(forUser: true) else {
-      _ = KernelHeap.free(list)
+      _ = KernelHeap.free(UnsafeMutableRawPointer(list))
       return nil
     }
     let kernel = DirectMap.pointer(physical: KernelAddressSpace.tables.root).assumingMemoryBound(to: UInt64.self)
     let mine = DirectMap.pointer(physical: tables.root).assumingMemoryBound(to: UInt64.self)
     for slot in firstKernelSlot..<512 { mine[slot] = kernel[slot] }
-    return AddressSpace(tables: tables, regions: list.bindMemory(to: Region.self, capacity: regionLimit))
+    return AddressSpace(tables: tables, regions: list)
+  }
+
+  private static func allocateRegions(_ count: Int) -> UnsafeMutablePointer<Region>? {
+    KernelHeap.allocate(size: count * MemoryLayout<Region>.stride, alignment: MemoryLayout<Region>.alignment)?
+      .bindMemory(to: Region.self, capacity: count)
+  }
+
+  /// Room for one more region: false at regionLimit or when the heap says no.
+  private func makeRoom() -> Bool {
+    if regionCount < regionCapacity { return true }
+    let larger = min(regionCapacity * 2, Self.regionLimit)
+    guard larger > regionCapacity, let moved = Self.allocateRegions(larger) else { return false }
+    moved.moveInitialize(from: regions, count: regionCount)
+    _ = KernelHeap.free(UnsafeMutableRawPointer(regions))
+    regions = moved
+    regionCapacity = larger
+    return true
   }
 
   enum Placement {
@@ -76,7 +96,7 @@ final class AddressSpace {
   func map(_ object: MemoryObject, _ placement: Placement, prot: VmProt) throws(AbiError) -> UInt64 {
     let length = object.byteCount
     return try lock.withLock { () throws(AbiError) -> UInt64 in
-      guard regionCount < Self.regionLimit, length <= Self.mappedLimit - mappedBytes else { throw .noMemory }
+      guard length <= Self.mappedLimit - mappedBytes, makeRoom() else { throw .noMemory }
       let start: UInt64
       switch placement {
       case .fixed(let address):
@@ -134,7 +154,7 @@ final class AddressSpace {
           tail.start = cutEnd
           tail.length = region.end - cutEnd
           tail.offset = region.offset + (cutEnd - region.start)
-          if regionCount < Self.regionLimit {
+          if makeRoom() {
             insert(tail)
           } else {
             // No room to split: give up the tail as well, like a full unmap of it.

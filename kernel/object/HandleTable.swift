@@ -6,6 +6,9 @@
 // its slot first (the generated dispatcher does), so a full table fails the call
 // before it makes anything, and a reserved slot names nothing until it is filled.
 //
+// The slot array starts at 16 and doubles up to `capacity`, so a small process's table
+// is one slab block.
+//
 // Lock rule: the owning Process's `lock` guards the table. Removing returns the
 // object, so its last reference is dropped after the lock is let go.
 
@@ -23,25 +26,49 @@ struct HandleTable {
     var state = SlotState.free
   }
 
+  /// Starts small (a slab block, not pages) and doubles up to `capacity` as needed.
+  private static let initialSlots = 16
+
   private var slots: UnsafeMutablePointer<Slot>
+  private var slotCount: Int
   private(set) var count = 0
 
   /// nil when the kernel heap cannot hold the table (the caller answers no_memory).
   static func make() -> HandleTable? {
-    guard let memory = KernelHeap.allocate(size: capacity * MemoryLayout<Slot>.stride, alignment: MemoryLayout<Slot>.alignment) else {
-      return nil
-    }
-    let slots = memory.bindMemory(to: Slot.self, capacity: capacity)
-    slots.initialize(repeating: Slot(), count: capacity)
-    return HandleTable(slots: slots)
+    guard let slots = allocate(initialSlots) else { return nil }
+    return HandleTable(slots: slots, slotCount: initialSlots)
   }
 
-  private init(slots: UnsafeMutablePointer<Slot>) { self.slots = slots }
+  private static func allocate(_ count: Int) -> UnsafeMutablePointer<Slot>? {
+    guard let memory = KernelHeap.allocate(size: count * MemoryLayout<Slot>.stride, alignment: MemoryLayout<Slot>.alignment) else {
+      return nil
+    }
+    let slots = memory.bindMemory(to: Slot.self, capacity: count)
+    slots.initialize(repeating: Slot(), count: count)
+    return slots
+  }
 
-  /// Frees the table itself. Every slot must already be empty (`removeAll`).
+  private init(slots: UnsafeMutablePointer<Slot>, slotCount: Int) {
+    self.slots = slots
+    self.slotCount = slotCount
+  }
+
+  /// Frees the table itself. Every slot must already be empty (`removeAny` until nil).
   func destroy() {
-    slots.deinitialize(count: Self.capacity)
+    slots.deinitialize(count: slotCount)
     _ = KernelHeap.free(UnsafeMutableRawPointer(slots))
+  }
+
+  /// Doubles the table; false at the limit or when the heap says no.
+  private mutating func grow() -> Bool {
+    let larger = min(slotCount * 2, Self.capacity)
+    guard larger > slotCount, let moved = Self.allocate(larger) else { return false }
+    moved.deinitialize(count: slotCount)
+    moved.moveInitialize(from: slots, count: slotCount)
+    _ = KernelHeap.free(UnsafeMutableRawPointer(slots))
+    slots = moved
+    slotCount = larger
+    return true
   }
 
   private func value(_ index: Int) -> UInt32 {
@@ -50,13 +77,14 @@ struct HandleTable {
 
   private func index(of handle: UInt32) -> Int? {
     let slot = Int(handle & ((1 << Self.slotBits) - 1))
-    guard slot >= 1, slot <= Self.capacity, slots[slot - 1].generation == handle >> Self.slotBits else { return nil }
+    guard slot >= 1, slot <= slotCount, slots[slot - 1].generation == handle >> Self.slotBits else { return nil }
     return slot - 1
   }
 
   /// Takes a free slot; returns the handle it will be, or nil when the table is full.
   mutating func reserve() -> UInt32? {
-    for index in 0..<Self.capacity where slots[index].state == .free {
+    if count == slotCount && !grow() { return nil }
+    for index in 0..<slotCount where slots[index].state == .free {
       slots[index].state = .reserved
       count += 1
       return value(index)
@@ -101,7 +129,7 @@ struct HandleTable {
   /// Removes some live handle and returns its object; nil once the table is empty.
   /// A process ending calls this until nil, dropping each object outside the lock.
   mutating func removeAny() -> KernelObject? {
-    for index in 0..<Self.capacity where slots[index].state != .free {
+    for index in 0..<slotCount where slots[index].state != .free {
       if let object = remove(value(index)) { return object }
     }
     return nil

@@ -8,17 +8,24 @@
 
 struct KernelSyscalls: SyscallHandlers {
   typealias Object = KernelObject
-  /// The calling process. Unowned: the calling thread's record holds a reference for
-  /// as long as the call runs, so the hot path pays no reference counting for it.
-  unowned(unsafe) let process: Process
+  /// The calling process, borrowed: the calling thread's record holds a reference for
+  /// the whole call, so the hot path pays no reference counting for it.
+  let caller: Unmanaged<Process>
+
+  /// Runs `body` with the calling process.
+  @inline(__always)
+  func withProcess<R, E: Error>(_ body: (Process) throws(E) -> R) throws(E) -> R {
+    let result = caller._withUnsafeGuaranteedRef { process in Result { () throws(E) -> R in try body(process) } }
+    return try result.get()
+  }
 
   mutating func handleEntry(_ handle: UInt32) -> HandleEntry<KernelObject>? {
-    guard let (object, rights) = process.lookupHandle(handle) else { return nil }
+    guard let (object, rights) = withProcess({ $0.lookupHandle(handle) }) else { return nil }
     return HandleEntry(value: handle, kind: object.kind, rights: rights, object: object)
   }
 
   mutating func reserveHandle() throws(AbiError) -> UInt32 {
-    guard let handle = process.reserveHandle() else { throw .limitReached }
+    guard let handle = withProcess({ $0.reserveHandle() }) else { throw .limitReached }
     return handle
   }
 
@@ -26,11 +33,11 @@ struct KernelSyscalls: SyscallHandlers {
     guard object.kind == kind else {
       kernelPanic(.selfCheckFailed, "a handler returned an object of kind \(object.kind.rawValue) for a kind \(kind.rawValue) handle")
     }
-    process.fillHandle(handle, with: object, rights: rights)
+    withProcess { $0.fillHandle(handle, with: object, rights: rights) }
   }
 
   mutating func cancelHandle(_ handle: UInt32) {
-    _ = process.removeHandle(handle)
+    _ = withProcess { $0.removeHandle(handle) }
   }
 
   mutating func undeclaredError(_ error: AbiError, from call: SyscallNumber) {

@@ -13,13 +13,13 @@ extension KernelSyscalls {
       }
       done += UInt64(length)
     }
-    if TestHooks.active == .audit { process.audit.wrote(done, of: buf.count) }
+    if TestHooks.active == .audit { withProcess { $0.audit.wrote(done, of: buf.count) } }
     return done
   }
 
   mutating func timeNow() -> UInt64 {
     let now = Clock.nanoseconds()
-    if TestHooks.active == .audit { process.audit.readClock(now) }
+    if TestHooks.active == .audit { withProcess { $0.audit.readClock(now) } }
     return now
   }
 }

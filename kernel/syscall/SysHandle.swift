@@ -3,6 +3,6 @@
 extension KernelSyscalls {
   mutating func handleClose(handle: HandleEntry<KernelObject>) throws(AbiError) {
     // The object is released when the last reference (this call's included) goes.
-    guard process.removeHandle(handle.value) != nil else { throw .badHandle }
+    guard withProcess({ $0.removeHandle(handle.value) }) != nil else { throw .badHandle }
   }
 }

@@ -8,7 +8,7 @@ extension KernelSyscalls {
     guard len > 0, len % page == 0, addr.value % page == 0, !(prot.contains(.write) && prot.contains(.execute)) else {
       throw .invalidArgument
     }
-    let space = process.space
+    let space = withProcess { $0.space }
     let placement: AddressSpace.Placement
     if flags.contains(.fixed) {
       guard addr.value >= page, addr.value < UserSpace.end, len <= UserSpace.end - addr.value else { throw .invalidArgument }
@@ -30,6 +30,6 @@ extension KernelSyscalls {
       throw .invalidArgument
     }
     guard len > 0 else { return }
-    process.space.unmap(addr.value, len)
+    withProcess { $0.space.unmap(addr.value, len) }
   }
 }

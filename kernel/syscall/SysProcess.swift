@@ -9,7 +9,7 @@ extension KernelSyscalls {
   }
 
   mutating func processExit(code: Int64) -> Never {
-    process.end(ProcessStatus(code: code, reason: .exited, faultAddress: 0, faultIp: 0))
+    withProcess { $0.end(ProcessStatus(code: code, reason: .exited, faultAddress: 0, faultIp: 0)) }
     UserThreads.exitCurrent()
   }
 

@@ -67,7 +67,7 @@ func syscallDispatch(_ frame: UnsafeMutablePointer<x86_syscall_frame>) -> UInt64
   if tracing && !SyscallTrace.returns(registers.pointee.number) {
     SyscallTracer.log(process: process, registers.pointee, result: nil)  // exits: logged on the way in
   }
-  var handlers = KernelSyscalls(process: process.takeUnretainedValue())
+  var handlers = KernelSyscalls(caller: process)
   let result = dispatchSyscall(registers, to: &handlers)
   if tracing { SyscallTracer.log(process: process, registers.pointee, result: result) }
   // A thread of an exiting process goes no further than its next system call.
