@@ -7,6 +7,7 @@ TOOLBIN    := $(dir $(shell command -v swiftc))
 SWIFTC     := $(TOOLBIN)swiftc
 CLANG      := $(TOOLBIN)clang
 LD         := $(TOOLBIN)ld.lld
+OBJCOPY    := $(TOOLBIN)llvm-objcopy
 NM         := $(TOOLBIN)llvm-nm
 DEMANGLE   := $(TOOLBIN)swift-demangle
 PYTHON     ?= python3
@@ -99,6 +100,10 @@ $(OUT)/kernel.ld: boot/kernel.ld $(SHIM_INCLUDE)/kernel_layout.h
 
 $(KERNEL_ELF): $(OUT)/kernel/kernel.o $(ARCH_OBJS) $(OUT)/kernel.ld
 	$(LD) $(LDFLAGS) -T $(OUT)/kernel.ld -Map=$(OUT)/kernel.map -o $@ $(ARCH_OBJS) $(OUT)/kernel/kernel.o
+	@# The linked .debug_names index is the concatenation of each object's and lists
+	@# none of Swift's line tables; gdb trusts it and then finds no Swift source lines.
+	@# Without it gdb reads the DWARF itself (tests/tooling/test_gdb_source_lines.py).
+	$(OBJCOPY) --remove-section=.debug_names $@
 
 # Backtraces are named from kernel.sym, a boot module GRUB loads beside the kernel;
 # kernel.syms is the same table as text, for people.
@@ -192,7 +197,8 @@ run: $(ISO)
 
 debug: $(ISO)
 	@echo "QEMU is paused with a gdb stub on :1234. In another terminal:"
-	@echo "  gdb $(KERNEL_ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex continue"
+	@echo "  gdb $(KERNEL_ELF) -ex 'target remote :1234' -ex 'break kernel/sched/Scheduler.swift:32' -ex continue"
+	@echo "  (then bt, list, next, p ...: Swift source lines and frames)"
 	@tools/run_qemu.sh --iso $(ISO) --gdb $(RUN_ARGS) || true
 
 # Benchmarks: the guest TSC counts instructions under -icount shift=0, so the figures

@@ -15,6 +15,7 @@ DEBIAN_PACKAGES=(
   libclang-dev      # the generator reads C layout through libclang
   libxml2-dev       # the generator reads and validates spec/*.xml
   e2fsprogs         # mke2fs/e2fsck for the ext2 disk images (M6)
+  gdb               # make debug, and the test that gdb stops at Swift source lines
   cpio
 )
 

@@ -205,6 +205,10 @@ boot_gdtr_phys:
 /* ---- Higher half ------------------------------------------------------------------ */
 .section .text
 x86_boot64_high:
+    /* The outermost frame: tell debuggers' unwinders there is no caller above it. */
+    .cfi_sections .debug_frame
+    .cfi_startproc
+    .cfi_undefined %rip
     /* Reload the GDT through its higher-half address: the identity map goes away. */
     lgdt boot_gdtr(%rip)
     leaq x86_boot_stack_top(%rip), %rsp
@@ -216,6 +220,7 @@ x86_boot64_high:
 1:  cli                        /* kmain never returns; if it did, stop here */
     hlt
     jmp 1b
+    .cfi_endproc
 
 .section .rodata
 .balign 16
