@@ -29,8 +29,9 @@ x86_context_switch:
     ret
 
 /* Where a new thread's first switch "returns" to: its initial stack (built by
- * Thread.swift) holds zeroed callee-saved registers and this address. rbp is 0, so a
- * backtrace ends here. kernel_thread_entry never returns. */
+ * Scheduler.spawn, kernel/sched/Scheduler.swift) holds zeroed callee-saved registers
+ * and this address. rbp is 0, so a backtrace ends here. kernel_thread_entry never
+ * returns. */
 .global x86_thread_start
 .type x86_thread_start, @function
 x86_thread_start:

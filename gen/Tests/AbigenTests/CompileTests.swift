@@ -87,7 +87,7 @@ import Testing
     }
     let folder = try TemporaryFolder()
     defer { folder.remove() }
-    var sources = [Repo.path("kernel/syscall/UserMemory.swift")]
+    var sources = [Repo.path("kernel/syscall/UserPointer.swift")]
     for file in files where file.path.hasPrefix("kernel/generated/") {
       try folder.write(file.path, file.contents)
       sources.append("\(folder.path)/\(file.path)")

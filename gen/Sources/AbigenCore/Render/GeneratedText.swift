@@ -25,7 +25,7 @@ public enum GeneratedText {
   public static let cPrefix = "apus"
 
   /// Kernel types generated dispatch code hands typed user memory through
-  /// (kernel/syscall/UserMemory.swift). One per pointer direction, for a single value
+  /// (kernel/syscall/UserPointer.swift). One per pointer direction, for a single value
   /// and for a counted buffer.
   public static func kernelUserPointer(_ direction: Direction, buffer: Bool) -> String {
     switch (direction, buffer) {
