@@ -134,6 +134,17 @@ $(OUT)/initrd/init: $(OUT)/user/init/init.o $(ULIB_OBJS) boot/user.ld
 $(OUT)/initrd/bench/%: $(OUT)/user/bench/%.o $(ULIB_OBJS) boot/user.ld
 	$(LINK_USER)
 
+# Asm-only test programs (tests/edge, tests/overstack): each has a linker script of its
+# own, boot/user-NAME.ld, that puts a section where no ordinary program would. This
+# rule comes first, so it wins wherever such a script exists.
+$(OUT)/user/tests/%.o: user/tests/%.S Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CLANG) --target=$(TARGET) -c $< -o $@
+
+$(OUT)/initrd/tests/%: $(OUT)/user/tests/%.o boot/user-%.ld
+	@mkdir -p $(dir $@)
+	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user-$*.ld -o $@ $<
+
 $(OUT)/initrd/tests/%: $(OUT)/user/tests/%.o $(ULIB_OBJS) boot/user.ld
 	$(LINK_USER)
 
@@ -151,24 +162,6 @@ $(OUT)/user/hello_swift.o: $(wildcard user/hello_swift/*.swift) $(SWIFT_ULIB) Ma
 
 $(OUT)/initrd/hello_swift: $(OUT)/user/hello_swift.o $(ULIB_OBJS) boot/user.ld
 	$(LINK_USER)
-
-# tests/edge: asm only, with a section on the last user page (see its comment).
-$(OUT)/user/tests/edge.o: user/tests/edge.S Makefile | $(DEPS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CLANG) --target=$(TARGET) -c $< -o $@
-
-$(OUT)/initrd/tests/edge: $(OUT)/user/tests/edge.o boot/user-edge.ld
-	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user-edge.ld -o $@ $<
-
-# tests/overstack: asm only, with a segment in the stack area (see its linker script).
-$(OUT)/user/tests/overstack.o: user/tests/overstack.S Makefile | $(DEPS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CLANG) --target=$(TARGET) -c $< -o $@
-
-$(OUT)/initrd/tests/overstack: $(OUT)/user/tests/overstack.o boot/user-overstack.ld
-	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=4096 -T boot/user-overstack.ld -o $@ $<
 
 $(OUT)/initrd/tests/notelf: user/tests/notelf.txt
 	@mkdir -p $(dir $@)

@@ -220,6 +220,10 @@ final class AddressSpace {
   /// interrupts enabled.
   /// Idempotent.
   func tearDown() {
+    #if DEBUG
+    // Teardown frees much; it must never hold off the timer (the M3 kernel did).
+    if !Interrupts.areEnabled { kernelPanic(.selfCheckFailed, "an address space torn down with interrupts masked") }
+    #endif
     lock.withLock {
       guard !tornDown else { return }
       tornDown = true
