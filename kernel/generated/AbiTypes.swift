@@ -252,6 +252,29 @@ struct IpcRecvInfo {
   }
 }
 
+/// One handle a parent gives a new process (process_spawn_handles): the child gets its
+/// own handle to the same object, with `rights`, which must be a subset of the
+/// parent's.
+struct HandleGrant {
+  /// The parent's handle; it needs the transfer right and stays the parent's.
+  var handle: UInt32
+  /// The rights the child's handle has (bits of the rights list).
+  var rights: UInt32
+
+  /// All fields zero.
+  init() {
+    handle = 0
+    rights = 0
+  }
+
+  /// Sets the given fields; the rest are zero.
+  init(handle: UInt32, rights: UInt32) {
+    self.init()
+    self.handle = handle
+    self.rights = rights
+  }
+}
+
 /// Checks that Swift lays out every struct exactly as the C header asserts (the same
 /// numbers abigen checked against libclang). True when all match.
 enum AbiLayout {
@@ -282,6 +305,13 @@ enum AbiLayout {
       matches = matches && offset(base, &base.pointee.handleCount) == 0
       matches = matches && offset(base, &base.pointee.reserved0) == 4
       matches = matches && offset(base, &base.pointee.sender) == 8
+    }
+    matches = matches && MemoryLayout<HandleGrant>.stride == 8
+      && MemoryLayout<HandleGrant>.alignment == 4
+    var handleGrant = HandleGrant()
+    withUnsafeMutablePointer(to: &handleGrant) { base in
+      matches = matches && offset(base, &base.pointee.handle) == 0
+      matches = matches && offset(base, &base.pointee.rights) == 4
     }
     return matches
   }

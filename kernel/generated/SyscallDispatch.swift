@@ -23,6 +23,7 @@ enum SyscallNumber: UInt64 {
   case ipcSend = 14
   case ipcRecv = 15
   case processKill = 16
+  case processSpawnHandles = 17
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -134,7 +135,7 @@ protocol SyscallHandlers {
   /// - invalidArgument: size is 0 or not a multiple of page_size.
   /// - noMemory: Not enough free memory.
   /// - limitReached: The caller's handle table is full.
-  /// - notImplemented: Shared memory arrives with M4.
+  /// - notImplemented: Only kernels before M4 answer this.
   mutating func shmCreate(size: UInt64) throws(AbiError) -> Object
 
   /// shm_map (12): Maps a whole shared memory object into the caller's address space.
@@ -145,14 +146,14 @@ protocol SyscallHandlers {
   /// - invalidArgument: addr is not page-aligned or prot has an unknown bit.
   /// - noMemory: No memory for page tables.
   /// - addressInUse: Part of the range is already mapped.
-  /// - notImplemented: Shared memory arrives with M4.
+  /// - notImplemented: Only kernels before M4 answer this.
   mutating func shmMap(shm: HandleEntry<Object>, addr: UserAddress, prot: VmProt) throws(AbiError) -> UserAddress
 
   /// endpoint_create (13): Creates an IPC endpoint. Its handle can be sent to other
   /// processes (the service registry hands them out by name).
   /// - noMemory: No memory for the endpoint.
   /// - limitReached: The caller's handle table is full.
-  /// - notImplemented: IPC arrives with M4.
+  /// - notImplemented: Only kernels before M4 answer this.
   mutating func endpointCreate() throws(AbiError) -> Object
 
   /// ipc_send (14): Queues a message, and optionally handles, on an endpoint; blocks
@@ -163,7 +164,7 @@ protocol SyscallHandlers {
   /// - invalidArgument: len or handle_count is too large.
   /// - fault: msg or handles is not readable user memory.
   /// - peerClosed: Nobody can receive from the endpoint any more.
-  /// - notImplemented: IPC arrives with M4.
+  /// - notImplemented: Only kernels before M4 answer this.
   mutating func ipcSend(endpoint: HandleEntry<Object>, msg: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>) throws(AbiError)
 
   /// ipc_recv (15): Takes the next message from an endpoint, blocking until one
@@ -172,19 +173,37 @@ protocol SyscallHandlers {
   /// - wrongHandleKind: endpoint is not an endpoint handle.
   /// - accessDenied: endpoint lacks the read right.
   /// - fault: buf, handles or info is not writable user memory.
-  /// - bufferTooSmall: The message or its handles do not fit; it stays queued.
+  /// - bufferTooSmall: The message or its handles do not fit in the buffers or the
+  /// handle table; it stays queued, and info's handle_count says how many handles it
+  /// carries.
   /// - peerClosed: No sender is left and the queue is empty.
-  /// - notImplemented: IPC arrives with M4.
+  /// - notImplemented: Only kernels before M4 answer this.
   mutating func ipcRecv(endpoint: HandleEntry<Object>, buf: UserOutBuffer<UInt8>, handles: UserOutBuffer<UInt32>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64
 
   /// process_kill (16): Ends a process as if each of its threads had faulted:
   /// process_wait reports reason killed. A thread running user code stops at its next
-  /// interrupt or system call; one blocked in the kernel stops when its wait ends.
-  /// Killing a process that has already ended does nothing.
+  /// interrupt or system call; one blocked in process_wait, ipc_send or ipc_recv stops
+  /// at once. Killing a process that has already ended does nothing.
   /// - badHandle: process is not a handle.
   /// - wrongHandleKind: process is not a process handle.
   /// - accessDenied: process lacks the manage right.
   mutating func processKill(process: HandleEntry<Object>) throws(AbiError)
+
+  /// process_spawn_handles (17): process_spawn, and the new process starts holding
+  /// handles its parent grants it: the child's handles 1, 2, ... are `grants` in order,
+  /// each naming the same object as the parent's handle, with the rights the grant
+  /// names. The parent keeps its own handles.
+  /// - invalidArgument: path_len, args_len or grant_count is out of range, or a grant
+  /// asks for rights its handle lacks.
+  /// - fault: path, args or grants is not readable user memory.
+  /// - badHandle: A grant names no handle.
+  /// - accessDenied: A granted handle lacks the transfer right.
+  /// - notFound: The initrd holds no file at path.
+  /// - badImage: The file is not a valid static ELF64 x86-64 executable.
+  /// - noMemory: No memory for the new process, or its image and stack would exceed the
+  /// mapping limit.
+  /// - limitReached: The caller's handle table is full.
+  mutating func processSpawnHandles(path: UserInBuffer<UInt8>, args: UserInBuffer<UInt8>, grants: UserInBuffer<HandleGrant>) throws(AbiError) -> Object
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -362,6 +381,24 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 17:  // process_spawn_handles
+      let call = SyscallNumber.processSpawnHandles
+      do throws(AbiError) {
+        let path = try UserInBuffer<UInt8>(address: registers.pointee.arg0, count: registers.pointee.arg1)
+        let args = try UserInBuffer<UInt8>(address: registers.pointee.arg2, count: registers.pointee.arg3)
+        let grants = try UserInBuffer<HandleGrant>(address: registers.pointee.arg4, count: registers.pointee.arg5)
+        let handle = try handlers.reserveHandle()
+        do throws(AbiError) {
+          let object = try handlers.processSpawnHandles(path: path, args: args, grants: grants)
+          handlers.installHandle(object, at: handle, kind: .process, rights: Rights.wait.union(.manage))
+          return UInt64(handle)
+        } catch {
+          handlers.cancelHandle(handle)
+          throw error
+        }
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -388,6 +425,7 @@ extension SyscallNumber {
       case .ipcSend: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .peerClosed || error == .notImplemented
       case .ipcRecv: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .fault || error == .bufferTooSmall || error == .peerClosed || error == .notImplemented
       case .processKill: error == .badHandle || error == .wrongHandleKind || error == .accessDenied
+      case .processSpawnHandles: error == .invalidArgument || error == .fault || error == .badHandle || error == .accessDenied || error == .notFound || error == .badImage || error == .noMemory || error == .limitReached
     }
   }
 }

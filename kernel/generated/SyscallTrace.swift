@@ -34,6 +34,7 @@ enum SyscallTrace {
       case 14: "ipc_send"
       case 15: "ipc_recv"
       case 16: "process_kill"
+      case 17: "process_spawn_handles"
       default: nil
     }
   }
@@ -54,6 +55,7 @@ enum SyscallTrace {
       case 14: 5
       case 15: 6
       case 16: 1
+      case 17: 6
       default: 0
     }
   }
@@ -96,6 +98,12 @@ enum SyscallTrace {
       case (15, 4): Argument(name: "handle_cap", format: .unsigned)
       case (15, 5): Argument(name: "info", format: .hex)
       case (16, 0): Argument(name: "process", format: .handle)
+      case (17, 0): Argument(name: "path", format: .hex)
+      case (17, 1): Argument(name: "path_len", format: .unsigned)
+      case (17, 2): Argument(name: "args", format: .hex)
+      case (17, 3): Argument(name: "args_len", format: .unsigned)
+      case (17, 4): Argument(name: "grants", format: .hex)
+      case (17, 5): Argument(name: "grant_count", format: .unsigned)
       default: nil
     }
   }
@@ -141,6 +149,7 @@ enum SyscallTrace {
       case 12: .hex
       case 13: .handle
       case 15: .unsigned
+      case 17: .handle
       default: nil
     }
   }

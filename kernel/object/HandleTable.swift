@@ -117,21 +117,26 @@ struct HandleTable {
 
   /// Frees a live or reserved slot; returns what it named (nil for a reservation or a
   /// value that names nothing).
-  mutating func remove(_ handle: UInt32) -> KernelObject? {
+  mutating func remove(_ handle: UInt32) -> (object: KernelObject, rights: Rights)? {
     guard let index = index(of: handle), slots[index].state != .free else { return nil }
     let object = slots[index].object
+    let rights = slots[index].rights
     let generation = (slots[index].generation + 1) % Self.generationLimit
     slots[index] = Slot(generation: generation)
     count -= 1
-    return object
+    guard let object else { return nil }
+    return (object, rights)
   }
 
-  /// Removes some live handle and returns its object; nil once the table is empty.
-  /// A process ending calls this until nil, dropping each object outside the lock.
-  mutating func removeAny() -> KernelObject? {
+  /// Removes some live handle and returns it; nil once the table is empty. A process
+  /// ending calls this until nil, dropping each object outside the lock.
+  mutating func removeAny() -> (object: KernelObject, rights: Rights)? {
     for index in 0..<slotCount where slots[index].state != .free {
-      if let object = remove(value(index)) { return object }
+      if let removed = remove(value(index)) { return removed }
     }
     return nil
   }
+
+  /// Free slots, counting room the table may still grow into.
+  var room: Int { Self.capacity - count }
 }

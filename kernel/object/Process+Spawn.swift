@@ -6,9 +6,17 @@
 
 extension Process {
   /// Starts `path`; the caller gets the only reference outside the process's thread.
-  static func spawn<P: Collection<UInt8>, A: Collection<UInt8>>(path: P, arguments: A) throws(AbiError) -> Process {
+  /// The first `grantCount` of `grants` become the child's handles 1, 2, ... in order.
+  static func spawn<P: Collection<UInt8>, A: Collection<UInt8>>(
+    path: P, arguments: A, grants: InlineArray<4, (object: KernelObject?, rights: Rights)> = .init(repeating: (nil, Rights())),
+    grantCount: Int = 0
+  ) throws(AbiError) -> Process {
     guard let file = Initrd.find(path) else { throw .notFound }
     guard let process = make(name: path) else { throw .noMemory }
+    for index in 0..<grantCount {
+      // A fresh table has room for every grant: these are its first handles.
+      if let object = grants[index].object { _ = process.installHandle(object, rights: grants[index].rights) }
+    }
     let image = try ElfImage.load(file.bytes, into: process.space, name: file.name)
     guard let stack = MemoryObject.anonymous(pageCount: Int(UserLayout.stackPages)) else { throw .noMemory }
     let stackBottom = UserLayout.stackTop - UserLayout.stackPages * UserLayout.pageSize

@@ -74,12 +74,21 @@ final class Process: KernelObject {
   func reserveHandle() -> UInt32? { lock.withLock { handles?.reserve() } }
 
   func fillHandle(_ handle: UInt32, with object: KernelObject, rights: Rights) {
+    object.handleOpened(rights)
     lock.withLock { handles?.fill(handle, with: object, rights: rights) }
   }
 
   func installHandle(_ object: KernelObject, rights: Rights) -> UInt32? {
-    lock.withLock { handles?.install(object, rights: rights) }
+    object.handleOpened(rights)
+    guard let handle = lock.withLock({ handles?.install(object, rights: rights) }) else {
+      object.handleClosed(rights)
+      return nil
+    }
+    return handle
   }
+
+  /// Free handle slots (a snapshot: siblings may take them).
+  var handleRoom: Int { lock.withLock { handles?.room ?? 0 } }
 
   /// The object and rights `handle` names; the caller's reference keeps the object
   /// alive however the table changes meanwhile.
@@ -88,8 +97,34 @@ final class Process: KernelObject {
   }
 
   /// Removes a handle (or a reservation); the object is released by the caller.
-  func removeHandle(_ handle: UInt32) -> KernelObject? {
-    lock.withLock { handles?.remove(handle) }
+  @discardableResult
+  func removeHandle(_ handle: UInt32) -> (object: KernelObject, rights: Rights)? {
+    guard let removed = lock.withLock({ handles?.remove(handle) }) else { return nil }
+    removed.object.handleClosed(removed.rights)
+    return removed
+  }
+
+  /// Removes several handles at once, all or none, for moving them (into a message);
+  /// nil (nothing removed) if one names nothing, repeats another, or lacks `needed`.
+  /// Each object's handleClosed runs after the lock is let go.
+  func removeHandles(_ values: UnsafeBufferPointer<UInt32>, needing needed: Rights,
+                     into moved: inout InlineArray<4, (object: KernelObject?, rights: Rights)>) -> AbiError? {
+    let problem = lock.withLock { () -> AbiError? in
+      guard var table = handles else { return .badHandle }
+      for (index, value) in values.enumerated() {
+        guard let (_, rights) = table.lookup(value), !values[..<index].contains(value) else { return .badHandle }
+        if !rights.contains(needed) { return .accessDenied }
+      }
+      for (index, value) in values.enumerated() {
+        let removed = table.remove(value)
+        moved[index] = (removed?.object, removed?.rights ?? Rights())
+      }
+      handles = table
+      return nil
+    }
+    if problem != nil { return problem }
+    for index in 0..<values.count { moved[index].object?.handleClosed(moved[index].rights) }
+    return nil
   }
 
   var handleCount: Int { lock.withLock { handles?.count ?? 0 } }
@@ -117,11 +152,16 @@ final class Process: KernelObject {
   /// Ends the process with `status`, unless it is ending already; its threads stop at
   /// their next system call or interrupt.
   func end(_ status: ProcessStatus) {
-    lock.withLock {
-      guard !exiting else { return }
+    let others = lock.withLock { () -> Int in
+      guard !exiting else { return 0 }
       exiting = true
       self.status = status
+      let caller = UserThreads.currentProcess?.toOpaque() == Unmanaged.passUnretained(self).toOpaque()
+      return runningThreads - (caller ? 1 : 0)
     }
+    // Threads blocked in the kernel stop now too (process_wait, IPC); when the caller
+    // is the only thread there is nobody to look for.
+    if others > 0 { UserThreads.interruptWaits(of: self) }
   }
 
   /// The calling thread leaves user space for good. `code` is thread_exit's: if this
@@ -150,8 +190,8 @@ final class Process: KernelObject {
 
   /// Closes every handle, frees the address space, then publishes the status.
   private func tearDown(announcing: Bool) {
-    while let object = lock.withLock({ handles?.removeAny() }) {
-      _ = object  // released here, outside the lock
+    while let removed = lock.withLock({ handles?.removeAny() }) {
+      removed.object.handleClosed(removed.rights)  // and released here, outside the lock
     }
     let table = lock.withLock { () -> HandleTable? in
       defer { handles = nil }
@@ -171,14 +211,26 @@ final class Process: KernelObject {
     Interrupts.withDisabled { Self.liveCount -= 1 }
   }
 
-  /// Blocks until the process has ended; returns its status.
-  func wait() -> ProcessStatus {
-    lock.withLock {
+  /// Blocks until the process has ended; returns its status, or nil when the waiting
+  /// thread's own process is ending (or from a kernel thread, never).
+  func wait() -> ProcessStatus? {
+    lock.withLock { () -> ProcessStatus? in
       while !ended {
+        if UserThreads.mustStop { return nil }
         waiters.push(Scheduler.current)
-        Scheduler.blockCurrent(releasing: lock)
+        if UserThreads.currentProcess == nil {
+          Scheduler.blockCurrent(releasing: lock)
+        } else if !UserThreads.blockInterruptibly(on: self, releasing: lock) {
+          return nil
+        }
       }
       return status
+    }
+  }
+
+  override func interruptWaiter(_ thread: ThreadID) {
+    lock.withLock {
+      if waiters.remove(thread) { UserThreads.wakeInterrupted(thread) }
     }
   }
 }

@@ -25,7 +25,7 @@ enum UserLand {
     kprint("MM: free=\(before.freePages) pages heap=\(before.heapBytes) bytes objects=\(before.objects) before init")
     let status: ProcessStatus
     do throws(AbiError) {
-      status = try Process.spawn(path: path, arguments: arguments).wait()
+      status = try Process.spawn(path: path, arguments: arguments).wait()!  // kmain is never interrupted
     } catch {
       kprint("KERNEL: init did not start: error \(error.rawValue)")
       return

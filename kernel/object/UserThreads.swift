@@ -67,6 +67,42 @@ enum UserThreads {
     return process._withUnsafeGuaranteedRef { $0.exiting }
   }
 
+  /// Inside `lock.withLock`, with the current thread already on one of `object`'s wait
+  /// queues (which `lock` guards): sleeps until woken. False when it was woken because
+  /// its process is ending; the caller then gives up and returns (the thread stops on
+  /// its way out of the kernel). Callers check `mustStop` before queueing.
+  static func blockInterruptibly(on object: KernelObject, releasing lock: SpinLock) -> Bool {
+    let record = ThreadTable.pointer(Scheduler.current)
+    record.pointee.waitingOn = Unmanaged.passUnretained(object)
+    Scheduler.blockCurrent(releasing: lock)
+    record.pointee.waitingOn = nil
+    defer { record.pointee.interrupted = false }
+    return !record.pointee.interrupted
+  }
+
+  /// Wakes every thread of `process` blocked interruptibly, through the object it waits
+  /// on. Interrupts stay masked throughout, so no waiter can return (and drop the
+  /// object) between being found and being woken.
+  static func interruptWaits(of process: Process) {
+    let target = Unmanaged.passUnretained(process).toOpaque()
+    Interrupts.withDisabled {
+      for index in 0..<ThreadTable.capacity {
+        let record = ThreadTable.records + index
+        guard record.pointee.state == .blocked, record.pointee.process?.toOpaque() == target,
+          let object = record.pointee.waitingOn
+        else { continue }
+        object._withUnsafeGuaranteedRef { $0.interruptWaiter(ThreadID(index: Int32(index))) }
+      }
+    }
+  }
+
+  /// For an object's interruptWaiter: marks `thread` interrupted and makes it ready.
+  /// The object has already taken it off its queue.
+  static func wakeInterrupted(_ thread: ThreadID) {
+    ThreadTable.pointer(thread).pointee.interrupted = true
+    Scheduler.makeReady(thread)
+  }
+
   /// Ends the calling user thread. `code` is thread_exit's (see Process.threadExiting).
   /// Interrupts stay masked from here to the final switch.
   static func exitCurrent(code: Int64? = nil) -> Never {

@@ -38,6 +38,11 @@ struct ThreadRecord {
   var process: Unmanaged<Process>? = nil
   /// What this thread's handles name (one reference, likewise).
   var object: Unmanaged<ThreadObject>? = nil
+  /// While blocked interruptibly: the object whose wait queue holds it (borrowed: the
+  /// blocked call holds a reference). process_kill takes it off (UserThreads).
+  var waitingOn: Unmanaged<KernelObject>? = nil
+  /// Set when it was taken off a wait because its process is ending.
+  var interrupted = false
   /// Physical address of the page tables to run on; 0: the kernel's.
   var addressSpace: UInt64 = 0
   /// Top of the kernel stack: where traps and system calls from ring 3 land.
@@ -116,6 +121,14 @@ struct WaitQueue {
     if head == .none { tail = .none }
     ThreadTable.pointer(thread).pointee.next = .none
     return thread
+  }
+
+  /// Removes `thread` if it is queued here; true if it was.
+  @discardableResult
+  mutating func remove(_ thread: ThreadID) -> Bool {
+    var found = false
+    removeAll(where: { $0 == thread }) { _ in found = true }
+    return found
   }
 
   /// Removes every thread for which `shouldRemove` is true, calling `removed` on each.

@@ -147,4 +147,13 @@ apus_process_kill:
     ret
 .size apus_process_kill, . - apus_process_kill
 
+.global apus_process_spawn_handles
+.type apus_process_spawn_handles, @function
+apus_process_spawn_handles:
+    movl $17, %eax
+    movq %rcx, %r10
+    syscall
+    ret
+.size apus_process_spawn_handles, . - apus_process_spawn_handles
+
 .section .note.GNU-stack, "", @progbits

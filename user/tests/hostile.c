@@ -63,8 +63,8 @@ int main(void) {
   expect("debug_write", apus_debug_write(text, sizeof hello - 1), (int64_t)(sizeof hello - 1));
 
   /* Unknown and removed numbers. */
-  /* One past the newest call: update when the spec adds one after process_kill. */
-  expect("syscall past the last", raw(APUS_SYS_PROCESS_KILL + 1, 0, 0, 0, 0, 0, 0), ERR(APUS_ERR_NO_SUCH_CALL));
+  /* One past the newest call: update when the spec adds one after process_spawn_handles. */
+  expect("syscall past the last", raw(APUS_SYS_PROCESS_SPAWN_HANDLES + 1, 0, 0, 0, 0, 0, 0), ERR(APUS_ERR_NO_SUCH_CALL));
   expect("syscall 1000", raw(1000, 0, 0, 0, 0, 0, 0), ERR(APUS_ERR_NO_SUCH_CALL));
   expect("syscall 2^63", raw(1ull << 63, 0, 0, 0, 0, 0, 0), ERR(APUS_ERR_NO_SUCH_CALL));
   expect("syscall -1", raw((uint64_t)-1, 0, 0, 0, 0, 0, 0), ERR(APUS_ERR_NO_SUCH_CALL));
@@ -138,10 +138,24 @@ int main(void) {
   expect("vm_unmap", apus_vm_unmap((uint64_t)mapped, 8192), 0);
 
   /* Shared memory and IPC are M4's: not implemented, after their handle checks. */
-  expect("shm_create", apus_shm_create(4096), ERR(APUS_ERR_NOT_IMPLEMENTED));
+  expect("shm_create 0 bytes", apus_shm_create(0), ERR(APUS_ERR_INVALID_ARGUMENT));
+  expect("shm_create 100 bytes", apus_shm_create(100), ERR(APUS_ERR_INVALID_ARGUMENT));
+  expect("shm_create 2^62 bytes", apus_shm_create(1ull << 62), ERR(APUS_ERR_NO_MEMORY));
+  int64_t shm = apus_shm_create(4096);
+  expect("shm_create", shm > 0 ? 1 : shm, 1);
+  expect("shm_map unaligned", apus_shm_map((apus_handle_t)shm, 0x123, rw), ERR(APUS_ERR_INVALID_ARGUMENT));
+  expect("shm_map over the kernel", apus_shm_map((apus_handle_t)shm, KERNEL & ~0xfffull, rw), ERR(APUS_ERR_INVALID_ARGUMENT));
+  expect("shm_map write and execute", apus_shm_map((apus_handle_t)shm, 0, rw | APUS_VM_PROT_EXECUTE), ERR(APUS_ERR_INVALID_ARGUMENT));
+  expect("ipc_send on an shm", apus_ipc_send((apus_handle_t)shm, text, 4, NULL, 0), ERR(APUS_ERR_WRONG_HANDLE_KIND));
+  expect("close the shm", apus_handle_close((apus_handle_t)shm), 0);
   expect("shm_map handle 0", apus_shm_map(0, 0, rw), ERR(APUS_ERR_BAD_HANDLE));
   expect("shm_map on a thread", apus_shm_map((apus_handle_t)thread, 0, rw), ERR(APUS_ERR_WRONG_HANDLE_KIND));
-  expect("endpoint_create", apus_endpoint_create(), ERR(APUS_ERR_NOT_IMPLEMENTED));
+  int64_t endpoint = apus_endpoint_create();
+  expect("endpoint_create", endpoint > 0 ? 1 : endpoint, 1);
+  expect("ipc_recv into the kernel", apus_ipc_recv((apus_handle_t)endpoint, (uint8_t *)KERNEL, 8, NULL, 0, NULL), ERR(APUS_ERR_FAULT));
+  expect("ipc_send 2^63 bytes", apus_ipc_send((apus_handle_t)endpoint, text, 1ull << 63, NULL, 0), ERR(APUS_ERR_FAULT));
+  expect("shm_map on an endpoint", apus_shm_map((apus_handle_t)endpoint, 0, rw), ERR(APUS_ERR_WRONG_HANDLE_KIND));
+  expect("close the endpoint", apus_handle_close((apus_handle_t)endpoint), 0);
   expect("ipc_send handle 0", apus_ipc_send(0, text, 4, NULL, 0), ERR(APUS_ERR_BAD_HANDLE));
   expect("ipc_recv on a thread", apus_ipc_recv((apus_handle_t)thread, NULL, 0, NULL, 0, NULL), ERR(APUS_ERR_WRONG_HANDLE_KIND));
   expect("handle_close thread", apus_handle_close((apus_handle_t)thread), 0);

@@ -186,6 +186,21 @@ _Static_assert(offsetof(struct apus_ipc_recv_info, handle_count) == 0, "abigen: 
 _Static_assert(offsetof(struct apus_ipc_recv_info, reserved0) == 4, "abigen: offsetof(struct apus_ipc_recv_info, reserved0)");
 _Static_assert(offsetof(struct apus_ipc_recv_info, sender) == 8, "abigen: offsetof(struct apus_ipc_recv_info, sender)");
 
+/**
+ * One handle a parent gives a new process (process_spawn_handles): the child gets its
+ * own handle to the same object, with `rights`, which must be a subset of the parent's.
+ */
+struct apus_handle_grant {
+    /** The parent's handle; it needs the transfer right and stays the parent's. */
+    uint32_t handle;
+    /** The rights the child's handle has (bits of the rights list). */
+    uint32_t rights;
+};
+_Static_assert(sizeof(struct apus_handle_grant) == 8, "abigen: sizeof(struct apus_handle_grant)");
+_Static_assert(_Alignof(struct apus_handle_grant) == 4, "abigen: _Alignof(struct apus_handle_grant)");
+_Static_assert(offsetof(struct apus_handle_grant, handle) == 0, "abigen: offsetof(struct apus_handle_grant, handle)");
+_Static_assert(offsetof(struct apus_handle_grant, rights) == 4, "abigen: offsetof(struct apus_handle_grant, rights)");
+
 /* ---- System call numbers. Numbers are permanent; removed calls keep theirs. */
 
 #define APUS_SYS_DEBUG_WRITE 0
@@ -205,6 +220,7 @@ _Static_assert(offsetof(struct apus_ipc_recv_info, sender) == 8, "abigen: offset
 #define APUS_SYS_IPC_SEND 14
 #define APUS_SYS_IPC_RECV 15
 #define APUS_SYS_PROCESS_KILL 16
+#define APUS_SYS_PROCESS_SPAWN_HANDLES 17
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -286,7 +302,8 @@ int64_t apus_vm_unmap(uintptr_t addr, uint64_t len);
  * Creates a shared memory object of zeroed pages. Returns: The new object. Errors:
  * APUS_ERR_INVALID_ARGUMENT (size is 0 or not a multiple of page_size.);
  * APUS_ERR_NO_MEMORY (Not enough free memory.); APUS_ERR_LIMIT_REACHED (The caller's
- * handle table is full.); APUS_ERR_NOT_IMPLEMENTED (Shared memory arrives with M4.)
+ * handle table is full.); APUS_ERR_NOT_IMPLEMENTED (Only kernels before M4 answer
+ * this.)
  */
 int64_t apus_shm_create(uint64_t size);
 
@@ -297,8 +314,8 @@ int64_t apus_shm_create(uint64_t size);
  * APUS_ERR_ACCESS_DENIED (shm lacks the map right, or write is asked without the write
  * right.); APUS_ERR_INVALID_ARGUMENT (addr is not page-aligned or prot has an unknown
  * bit.); APUS_ERR_NO_MEMORY (No memory for page tables.); APUS_ERR_ADDRESS_IN_USE (Part
- * of the range is already mapped.); APUS_ERR_NOT_IMPLEMENTED (Shared memory arrives
- * with M4.)
+ * of the range is already mapped.); APUS_ERR_NOT_IMPLEMENTED (Only kernels before M4
+ * answer this.)
  */
 int64_t apus_shm_map(apus_handle_t shm, uintptr_t addr, apus_vm_prot_t prot);
 
@@ -306,7 +323,8 @@ int64_t apus_shm_map(apus_handle_t shm, uintptr_t addr, apus_vm_prot_t prot);
  * Creates an IPC endpoint. Its handle can be sent to other processes (the service
  * registry hands them out by name). Returns: The new endpoint. Errors:
  * APUS_ERR_NO_MEMORY (No memory for the endpoint.); APUS_ERR_LIMIT_REACHED (The
- * caller's handle table is full.); APUS_ERR_NOT_IMPLEMENTED (IPC arrives with M4.)
+ * caller's handle table is full.); APUS_ERR_NOT_IMPLEMENTED (Only kernels before M4
+ * answer this.)
  */
 int64_t apus_endpoint_create(void);
 
@@ -318,7 +336,7 @@ int64_t apus_endpoint_create(void);
  * handle lacks transfer.); APUS_ERR_INVALID_ARGUMENT (len or handle_count is too
  * large.); APUS_ERR_FAULT (msg or handles is not readable user memory.);
  * APUS_ERR_PEER_CLOSED (Nobody can receive from the endpoint any more.);
- * APUS_ERR_NOT_IMPLEMENTED (IPC arrives with M4.) May block.
+ * APUS_ERR_NOT_IMPLEMENTED (Only kernels before M4 answer this.) May block.
  */
 int64_t apus_ipc_send(apus_handle_t endpoint, const uint8_t *msg, uint64_t len, const uint32_t *handles, uint64_t handle_count);
 
@@ -328,20 +346,38 @@ int64_t apus_ipc_send(apus_handle_t endpoint, const uint8_t *msg, uint64_t len, 
  * APUS_ERR_WRONG_HANDLE_KIND (endpoint is not an endpoint handle.);
  * APUS_ERR_ACCESS_DENIED (endpoint lacks the read right.); APUS_ERR_FAULT (buf, handles
  * or info is not writable user memory.); APUS_ERR_BUFFER_TOO_SMALL (The message or its
- * handles do not fit; it stays queued.); APUS_ERR_PEER_CLOSED (No sender is left and
- * the queue is empty.); APUS_ERR_NOT_IMPLEMENTED (IPC arrives with M4.) May block.
+ * handles do not fit in the buffers or the handle table; it stays queued, and info's
+ * handle_count says how many handles it carries.); APUS_ERR_PEER_CLOSED (No sender is
+ * left and the queue is empty.); APUS_ERR_NOT_IMPLEMENTED (Only kernels before M4
+ * answer this.) May block.
  */
 int64_t apus_ipc_recv(apus_handle_t endpoint, uint8_t *buf, uint64_t cap, uint32_t *handles, uint64_t handle_cap, struct apus_ipc_recv_info *info);
 
 /**
  * Ends a process as if each of its threads had faulted: process_wait reports reason
  * killed. A thread running user code stops at its next interrupt or system call; one
- * blocked in the kernel stops when its wait ends. Killing a process that has already
- * ended does nothing. Errors: APUS_ERR_BAD_HANDLE (process is not a handle.);
- * APUS_ERR_WRONG_HANDLE_KIND (process is not a process handle.); APUS_ERR_ACCESS_DENIED
- * (process lacks the manage right.)
+ * blocked in process_wait, ipc_send or ipc_recv stops at once. Killing a process that
+ * has already ended does nothing. Errors: APUS_ERR_BAD_HANDLE (process is not a
+ * handle.); APUS_ERR_WRONG_HANDLE_KIND (process is not a process handle.);
+ * APUS_ERR_ACCESS_DENIED (process lacks the manage right.)
  */
 int64_t apus_process_kill(apus_handle_t process);
+
+/**
+ * process_spawn, and the new process starts holding handles its parent grants it: the
+ * child's handles 1, 2, ... are `grants` in order, each naming the same object as the
+ * parent's handle, with the rights the grant names. The parent keeps its own handles.
+ * Returns: The new process. Errors: APUS_ERR_INVALID_ARGUMENT (path_len, args_len or
+ * grant_count is out of range, or a grant asks for rights its handle lacks.);
+ * APUS_ERR_FAULT (path, args or grants is not readable user memory.);
+ * APUS_ERR_BAD_HANDLE (A grant names no handle.); APUS_ERR_ACCESS_DENIED (A granted
+ * handle lacks the transfer right.); APUS_ERR_NOT_FOUND (The initrd holds no file at
+ * path.); APUS_ERR_BAD_IMAGE (The file is not a valid static ELF64 x86-64 executable.);
+ * APUS_ERR_NO_MEMORY (No memory for the new process, or its image and stack would
+ * exceed the mapping limit.); APUS_ERR_LIMIT_REACHED (The caller's handle table is
+ * full.)
+ */
+int64_t apus_process_spawn_handles(const uint8_t *path, uint64_t path_len, const uint8_t *args, uint64_t args_len, const struct apus_handle_grant *grants, uint64_t grant_count);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,8 @@ func apus_ipc_send(_ endpoint: UInt32, _ msg: UnsafePointer<UInt8>?, _ len: UInt
 func apus_ipc_recv(_ endpoint: UInt32, _ buf: UnsafeMutablePointer<UInt8>?, _ cap: UInt64, _ handles: UnsafeMutablePointer<UInt32>?, _ handle_cap: UInt64, _ info: UnsafeMutableRawPointer?) -> Int64
 @_extern(c, "apus_process_kill")
 func apus_process_kill(_ process: UInt32) -> Int64
+@_extern(c, "apus_process_spawn_handles")
+func apus_process_spawn_handles(_ path: UnsafePointer<UInt8>?, _ path_len: UInt64, _ args: UnsafePointer<UInt8>?, _ args_len: UInt64, _ grants: UnsafeRawPointer?, _ grant_count: UInt64) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -234,7 +236,7 @@ public enum Sys {
   /// - Throws `.invalidArgument`: size is 0 or not a multiple of page_size.
   /// - Throws `.noMemory`: Not enough free memory.
   /// - Throws `.limitReached`: The caller's handle table is full.
-  /// - Throws `.notImplemented`: Shared memory arrives with M4.
+  /// - Throws `.notImplemented`: Only kernels before M4 answer this.
   public static func shmCreate(size: UInt64) throws(AbiError) -> ShmHandle {
     let value = try check(apus_shm_create(size))
     return ShmHandle(adopting: UInt32(truncatingIfNeeded: value))
@@ -248,7 +250,7 @@ public enum Sys {
   /// - Throws `.invalidArgument`: addr is not page-aligned or prot has an unknown bit.
   /// - Throws `.noMemory`: No memory for page tables.
   /// - Throws `.addressInUse`: Part of the range is already mapped.
-  /// - Throws `.notImplemented`: Shared memory arrives with M4.
+  /// - Throws `.notImplemented`: Only kernels before M4 answer this.
   @discardableResult public static func shmMap(shm: borrowing ShmHandle, addr: UInt, prot: VmProt) throws(AbiError) -> UInt {
     let value = try check(apus_shm_map(shm.raw, addr, prot.rawValue))
     return UInt(value)
@@ -258,7 +260,7 @@ public enum Sys {
   /// processes (the service registry hands them out by name).
   /// - Throws `.noMemory`: No memory for the endpoint.
   /// - Throws `.limitReached`: The caller's handle table is full.
-  /// - Throws `.notImplemented`: IPC arrives with M4.
+  /// - Throws `.notImplemented`: Only kernels before M4 answer this.
   public static func endpointCreate() throws(AbiError) -> EndpointHandle {
     let value = try check(apus_endpoint_create())
     return EndpointHandle(adopting: UInt32(truncatingIfNeeded: value))
@@ -272,7 +274,7 @@ public enum Sys {
   /// - Throws `.invalidArgument`: len or handle_count is too large.
   /// - Throws `.fault`: msg or handles is not readable user memory.
   /// - Throws `.peerClosed`: Nobody can receive from the endpoint any more.
-  /// - Throws `.notImplemented`: IPC arrives with M4.
+  /// - Throws `.notImplemented`: Only kernels before M4 answer this.
   public static func ipcSend(endpoint: borrowing EndpointHandle, msg: UnsafeBufferPointer<UInt8>, handles: UnsafeBufferPointer<UInt32>) throws(AbiError) {
     _ = try check(apus_ipc_send(endpoint.raw, msg.baseAddress, UInt64(msg.count), handles.baseAddress, UInt64(handles.count)))
   }
@@ -283,10 +285,11 @@ public enum Sys {
   /// - Throws `.wrongHandleKind`: endpoint is not an endpoint handle.
   /// - Throws `.accessDenied`: endpoint lacks the read right.
   /// - Throws `.fault`: buf, handles or info is not writable user memory.
-  /// - Throws `.bufferTooSmall`: The message or its handles do not fit; it stays
-  /// queued.
+  /// - Throws `.bufferTooSmall`: The message or its handles do not fit in the buffers
+  /// or the handle table; it stays queued, and info's handle_count says how many
+  /// handles it carries.
   /// - Throws `.peerClosed`: No sender is left and the queue is empty.
-  /// - Throws `.notImplemented`: IPC arrives with M4.
+  /// - Throws `.notImplemented`: Only kernels before M4 answer this.
   @discardableResult public static func ipcRecv(endpoint: borrowing EndpointHandle, buf: UnsafeMutableBufferPointer<UInt8>, handles: UnsafeMutableBufferPointer<UInt32>) throws(AbiError) -> (result: UInt64, info: IpcRecvInfo) {
     var info = IpcRecvInfo()
     let value = try withUnsafeMutablePointer(to: &info) { infoPointer throws(AbiError) in try check(apus_ipc_recv(endpoint.raw, buf.baseAddress, UInt64(buf.count), handles.baseAddress, UInt64(handles.count), infoPointer)) }
@@ -295,13 +298,32 @@ public enum Sys {
 
   /// process_kill: Ends a process as if each of its threads had faulted: process_wait
   /// reports reason killed. A thread running user code stops at its next interrupt or
-  /// system call; one blocked in the kernel stops when its wait ends. Killing a process
-  /// that has already ended does nothing.
+  /// system call; one blocked in process_wait, ipc_send or ipc_recv stops at once.
+  /// Killing a process that has already ended does nothing.
   /// - Throws `.badHandle`: process is not a handle.
   /// - Throws `.wrongHandleKind`: process is not a process handle.
   /// - Throws `.accessDenied`: process lacks the manage right.
   public static func processKill(process: borrowing ProcessHandle) throws(AbiError) {
     _ = try check(apus_process_kill(process.raw))
+  }
+
+  /// process_spawn_handles: process_spawn, and the new process starts holding handles
+  /// its parent grants it: the child's handles 1, 2, ... are `grants` in order, each
+  /// naming the same object as the parent's handle, with the rights the grant names.
+  /// The parent keeps its own handles.
+  /// - Throws `.invalidArgument`: path_len, args_len or grant_count is out of range, or
+  /// a grant asks for rights its handle lacks.
+  /// - Throws `.fault`: path, args or grants is not readable user memory.
+  /// - Throws `.badHandle`: A grant names no handle.
+  /// - Throws `.accessDenied`: A granted handle lacks the transfer right.
+  /// - Throws `.notFound`: The initrd holds no file at path.
+  /// - Throws `.badImage`: The file is not a valid static ELF64 x86-64 executable.
+  /// - Throws `.noMemory`: No memory for the new process, or its image and stack would
+  /// exceed the mapping limit.
+  /// - Throws `.limitReached`: The caller's handle table is full.
+  public static func processSpawnHandles(path: UnsafeBufferPointer<UInt8>, args: UnsafeBufferPointer<UInt8>, grants: UnsafeBufferPointer<HandleGrant>) throws(AbiError) -> ProcessHandle {
+    let value = try check(apus_process_spawn_handles(path.baseAddress, UInt64(path.count), args.baseAddress, UInt64(args.count), grants.baseAddress, UInt64(grants.count)))
+    return ProcessHandle(adopting: UInt32(truncatingIfNeeded: value))
   }
 
   /// A raw result: the value, or the error it encodes.
