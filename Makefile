@@ -36,7 +36,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
 USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls tests/edge \
-    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc
+    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -190,7 +190,7 @@ run: $(ISO)
 
 debug: $(ISO)
 	@echo "QEMU is paused with a gdb stub on :1234. In another terminal:"
-	@echo "  gdb $(KERNEL_ELF) -ex 'target remote :1234' -ex 'break kernel/sched/Scheduler.swift:32' -ex continue"
+	@echo "  gdb $(KERNEL_ELF) -ex 'target remote :1234' -ex 'break kernel/sched/Scheduler.swift:38' -ex continue"
 	@echo "  (then bt, list, next, p ...: Swift source lines and frames)"
 	@tools/run_qemu.sh --iso $(ISO) --gdb $(RUN_ARGS) || true
 

@@ -170,6 +170,21 @@ struct VmMapFlags: OptionSet, Sendable {
   var isKnown: Bool { rawValue & ~Self.known.rawValue == 0 }
 }
 
+/// What kind of message was received.
+struct IpcRecvFlags: OptionSet, Sendable {
+  let rawValue: UInt32
+  init(rawValue: UInt32) { self.rawValue = rawValue }
+
+  /// It came from ipc_call: the receiving thread now holds the one reply capability for
+  /// it, which its next ipc_reply_recv uses.
+  static let call = IpcRecvFlags(rawValue: 1 << 0)
+
+  /// Every flag the spec declares.
+  static let known = IpcRecvFlags(rawValue: 0x1)
+  /// True when no undeclared bit is set.
+  var isKnown: Bool { rawValue & ~Self.known.rawValue == 0 }
+}
+
 /// How a process ended, as process_wait reports it.
 struct ProcessStatus {
   /// The exit code it passed to process_exit, or 0 if it did not exit by itself.
@@ -228,27 +243,120 @@ struct MsgHeader {
   }
 }
 
-/// What ipc_recv received beside the bytes.
+/// What ipc_recv, ipc_reply_recv or ipc_call received beside the bytes.
 struct IpcRecvInfo {
   /// How many handles were stored in `handles`.
   var handleCount: UInt32
-  /// Zero.
-  var reserved0: UInt32
+  /// ipc_recv_flags: whether the message is a call that awaits a reply.
+  var flags: UInt32
   /// A kernel-assigned identifier of the sending process.
   var sender: UInt64
 
   /// All fields zero.
   init() {
     handleCount = 0
-    reserved0 = 0
+    flags = 0
     sender = 0
   }
 
-  /// Sets the given fields; the rest (reserved, header) are zero.
-  init(handleCount: UInt32, sender: UInt64) {
+  /// Sets the given fields; the rest are zero.
+  init(handleCount: UInt32, flags: UInt32, sender: UInt64) {
     self.init()
     self.handleCount = handleCount
+    self.flags = flags
     self.sender = sender
+  }
+}
+
+/// The buffers of one ipc_call: the request going out and room for the reply. Addresses
+/// are the caller's; each range is checked like a pointer argument.
+struct IpcCallArgs {
+  /// Address of the request bytes.
+  var msg: UInt64
+  /// Request length; at most ipc_message_max.
+  var len: UInt64
+  /// Address of the u32 handles sent with it (moved, each needs transfer).
+  var handles: UInt64
+  /// Entries in handles; at most ipc_handles_max.
+  var handleCount: UInt64
+  /// Address of the buffer for the reply bytes.
+  var reply: UInt64
+  /// Bytes the reply buffer holds.
+  var replyCap: UInt64
+  /// Address of room for the u32 handles that come with the reply.
+  var replyHandles: UInt64
+  /// Entries that room holds.
+  var replyHandleCap: UInt64
+
+  /// All fields zero.
+  init() {
+    msg = 0
+    len = 0
+    handles = 0
+    handleCount = 0
+    reply = 0
+    replyCap = 0
+    replyHandles = 0
+    replyHandleCap = 0
+  }
+
+  /// Sets the given fields; the rest are zero.
+  init(msg: UInt64, len: UInt64, handles: UInt64, handleCount: UInt64, reply: UInt64, replyCap: UInt64, replyHandles: UInt64, replyHandleCap: UInt64) {
+    self.init()
+    self.msg = msg
+    self.len = len
+    self.handles = handles
+    self.handleCount = handleCount
+    self.reply = reply
+    self.replyCap = replyCap
+    self.replyHandles = replyHandles
+    self.replyHandleCap = replyHandleCap
+  }
+}
+
+/// The buffers of one ipc_reply_recv: the reply going out (if the thread holds a call's
+/// reply capability) and room for the next message.
+struct IpcReplyRecvArgs {
+  /// Address of the reply bytes.
+  var reply: UInt64
+  /// Reply length; at most ipc_message_max.
+  var replyLen: UInt64
+  /// Address of the u32 handles sent with the reply (moved, each needs transfer).
+  var replyHandles: UInt64
+  /// Entries in reply_handles; at most ipc_handles_max.
+  var replyHandleCount: UInt64
+  /// Address of the buffer for the next message.
+  var buf: UInt64
+  /// Bytes that buffer holds.
+  var cap: UInt64
+  /// Address of room for the handles that come with it.
+  var handles: UInt64
+  /// Entries that room holds.
+  var handleCap: UInt64
+
+  /// All fields zero.
+  init() {
+    reply = 0
+    replyLen = 0
+    replyHandles = 0
+    replyHandleCount = 0
+    buf = 0
+    cap = 0
+    handles = 0
+    handleCap = 0
+  }
+
+  /// Sets the given fields; the rest are zero.
+  init(reply: UInt64, replyLen: UInt64, replyHandles: UInt64, replyHandleCount: UInt64, buf: UInt64, cap: UInt64, handles: UInt64, handleCap: UInt64) {
+    self.init()
+    self.reply = reply
+    self.replyLen = replyLen
+    self.replyHandles = replyHandles
+    self.replyHandleCount = replyHandleCount
+    self.buf = buf
+    self.cap = cap
+    self.handles = handles
+    self.handleCap = handleCap
   }
 }
 
@@ -303,8 +411,34 @@ enum AbiLayout {
     var ipcRecvInfo = IpcRecvInfo()
     withUnsafeMutablePointer(to: &ipcRecvInfo) { base in
       matches = matches && offset(base, &base.pointee.handleCount) == 0
-      matches = matches && offset(base, &base.pointee.reserved0) == 4
+      matches = matches && offset(base, &base.pointee.flags) == 4
       matches = matches && offset(base, &base.pointee.sender) == 8
+    }
+    matches = matches && MemoryLayout<IpcCallArgs>.stride == 64
+      && MemoryLayout<IpcCallArgs>.alignment == 8
+    var ipcCallArgs = IpcCallArgs()
+    withUnsafeMutablePointer(to: &ipcCallArgs) { base in
+      matches = matches && offset(base, &base.pointee.msg) == 0
+      matches = matches && offset(base, &base.pointee.len) == 8
+      matches = matches && offset(base, &base.pointee.handles) == 16
+      matches = matches && offset(base, &base.pointee.handleCount) == 24
+      matches = matches && offset(base, &base.pointee.reply) == 32
+      matches = matches && offset(base, &base.pointee.replyCap) == 40
+      matches = matches && offset(base, &base.pointee.replyHandles) == 48
+      matches = matches && offset(base, &base.pointee.replyHandleCap) == 56
+    }
+    matches = matches && MemoryLayout<IpcReplyRecvArgs>.stride == 64
+      && MemoryLayout<IpcReplyRecvArgs>.alignment == 8
+    var ipcReplyRecvArgs = IpcReplyRecvArgs()
+    withUnsafeMutablePointer(to: &ipcReplyRecvArgs) { base in
+      matches = matches && offset(base, &base.pointee.reply) == 0
+      matches = matches && offset(base, &base.pointee.replyLen) == 8
+      matches = matches && offset(base, &base.pointee.replyHandles) == 16
+      matches = matches && offset(base, &base.pointee.replyHandleCount) == 24
+      matches = matches && offset(base, &base.pointee.buf) == 32
+      matches = matches && offset(base, &base.pointee.cap) == 40
+      matches = matches && offset(base, &base.pointee.handles) == 48
+      matches = matches && offset(base, &base.pointee.handleCap) == 56
     }
     matches = matches && MemoryLayout<HandleGrant>.stride == 8
       && MemoryLayout<HandleGrant>.alignment == 4

@@ -24,6 +24,8 @@ enum SyscallNumber: UInt64 {
   case ipcRecv = 15
   case processKill = 16
   case processSpawnHandles = 17
+  case ipcCall = 18
+  case ipcReplyRecv = 19
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -204,6 +206,40 @@ protocol SyscallHandlers {
   /// mapping limit.
   /// - limitReached: The caller's handle table is full.
   mutating func processSpawnHandles(path: UserInBuffer<UInt8>, args: UserInBuffer<UInt8>, grants: UserInBuffer<HandleGrant>) throws(AbiError) -> Object
+
+  /// ipc_call (18): Sends a request on an endpoint and waits for its reply, in one
+  /// call. The kernel makes a one-shot reply capability that only the thread receiving
+  /// the request holds, so only it can answer, once; the reply goes to this caller
+  /// alone. When a receiver is already waiting and the request carries no handles, the
+  /// request is copied once, straight into the receiver's buffer, and the CPU goes
+  /// straight to it. There is no timeout: a server that ends without replying answers
+  /// peer_closed, and process_kill stops a caller that must not wait longer.
+  /// - badHandle: endpoint, or an entry of handles, is not a handle.
+  /// - wrongHandleKind: endpoint is not an endpoint handle.
+  /// - accessDenied: endpoint lacks write, or a sent handle lacks transfer.
+  /// - invalidArgument: len or handle_count is too large.
+  /// - fault: args, info or a buffer args names is not accessible user memory.
+  /// - bufferTooSmall: The reply or its handles did not fit; the reply is dropped and
+  /// info's handle_count says how many handles it carried.
+  /// - peerClosed: Nobody can receive from the endpoint, or the server ended without
+  /// replying.
+  mutating func ipcCall(endpoint: HandleEntry<Object>, args: UserIn<IpcCallArgs>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64
+
+  /// ipc_reply_recv (19): Replies to the call this thread received last, if it holds
+  /// that call's reply capability, then receives the next message like ipc_recv, in one
+  /// call. A thread that receives again without replying gives up the capability: that
+  /// caller gets peer_closed. A reply to a caller that is gone is dropped without an
+  /// error. When the caller is waiting, the reply is copied once, straight into its
+  /// buffer.
+  /// - badHandle: endpoint, or an entry of reply_handles, is not a handle.
+  /// - wrongHandleKind: endpoint is not an endpoint handle.
+  /// - accessDenied: endpoint lacks read, or a reply handle lacks transfer.
+  /// - invalidArgument: reply_len or reply_handle_count is too large.
+  /// - fault: args, info or a buffer args names is not accessible user memory.
+  /// - bufferTooSmall: The next message or its handles do not fit; it stays queued, and
+  /// info's handle_count says how many handles it carries.
+  /// - peerClosed: No sender is left and the queue is empty.
+  mutating func ipcReplyRecv(endpoint: HandleEntry<Object>, args: UserIn<IpcReplyRecvArgs>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -399,6 +435,26 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 18:  // ipc_call
+      let call = SyscallNumber.ipcCall
+      do throws(AbiError) {
+        let endpoint = try SyscallResult.handle(registers.pointee.arg0, kind: .endpoint, rights: Rights.write, &handlers)
+        let args = try UserIn<IpcCallArgs>(address: registers.pointee.arg1)
+        let info = try UserOut<IpcRecvInfo>(address: registers.pointee.arg2)
+        return try handlers.ipcCall(endpoint: endpoint, args: args, info: info)
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
+    case 19:  // ipc_reply_recv
+      let call = SyscallNumber.ipcReplyRecv
+      do throws(AbiError) {
+        let endpoint = try SyscallResult.handle(registers.pointee.arg0, kind: .endpoint, rights: Rights.read, &handlers)
+        let args = try UserIn<IpcReplyRecvArgs>(address: registers.pointee.arg1)
+        let info = try UserOut<IpcRecvInfo>(address: registers.pointee.arg2)
+        return try handlers.ipcReplyRecv(endpoint: endpoint, args: args, info: info)
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -426,6 +482,8 @@ extension SyscallNumber {
       case .ipcRecv: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .fault || error == .bufferTooSmall || error == .peerClosed || error == .notImplemented
       case .processKill: error == .badHandle || error == .wrongHandleKind || error == .accessDenied
       case .processSpawnHandles: error == .invalidArgument || error == .fault || error == .badHandle || error == .accessDenied || error == .notFound || error == .badImage || error == .noMemory || error == .limitReached
+      case .ipcCall: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .bufferTooSmall || error == .peerClosed
+      case .ipcReplyRecv: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .bufferTooSmall || error == .peerClosed
     }
   }
 }

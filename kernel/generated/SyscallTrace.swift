@@ -35,6 +35,8 @@ enum SyscallTrace {
       case 15: "ipc_recv"
       case 16: "process_kill"
       case 17: "process_spawn_handles"
+      case 18: "ipc_call"
+      case 19: "ipc_reply_recv"
       default: nil
     }
   }
@@ -56,6 +58,8 @@ enum SyscallTrace {
       case 15: 6
       case 16: 1
       case 17: 6
+      case 18: 3
+      case 19: 3
       default: 0
     }
   }
@@ -104,6 +108,12 @@ enum SyscallTrace {
       case (17, 3): Argument(name: "args_len", format: .unsigned)
       case (17, 4): Argument(name: "grants", format: .hex)
       case (17, 5): Argument(name: "grant_count", format: .unsigned)
+      case (18, 0): Argument(name: "endpoint", format: .handle)
+      case (18, 1): Argument(name: "args", format: .hex)
+      case (18, 2): Argument(name: "info", format: .hex)
+      case (19, 0): Argument(name: "endpoint", format: .handle)
+      case (19, 1): Argument(name: "args", format: .hex)
+      case (19, 2): Argument(name: "info", format: .hex)
       default: nil
     }
   }
@@ -150,6 +160,8 @@ enum SyscallTrace {
       case 13: .handle
       case 15: .unsigned
       case 17: .handle
+      case 18: .unsigned
+      case 19: .unsigned
       default: nil
     }
   }

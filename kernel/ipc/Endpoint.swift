@@ -8,8 +8,11 @@
 // handles in flight.
 //
 // Storage: `depth` message slots, each a page charged to user memory at creation, so
-// a queue can never grow the kernel: a full queue blocks its senders. A message is
-// copied twice on this path (sender → slot → receiver).
+// a queue can never grow the kernel: a full queue blocks its senders. A queued
+// message is copied twice (sender → slot → receiver). A call (ipc_call) that finds a
+// receiver already waiting, with room and no handles to move, is copied once, from
+// the caller's buffer straight into the receiver's, and the CPU switches straight to
+// the receiver: the fast path (CallReply.swift has the reply side).
 //
 // Lock rule: `lock` guards the slots, the counts and both wait queues. Nothing is
 // released under it: dropped handles are collected and released after.
@@ -17,8 +20,10 @@
 struct QueuedMessage {
   var length = 0
   var sender: UInt64 = 0
-  var handleCount = 0
-  var handles = InlineArray<4, (object: KernelObject?, rights: Rights)>(repeating: (nil, Rights()))
+  /// For a call: who waits for the reply, and the call's serial.
+  var caller = ThreadID.none
+  var callSerial: UInt64 = 0
+  var handles = HandlesInFlight()
 }
 
 final class Endpoint: KernelObject {
@@ -75,7 +80,8 @@ final class Endpoint: KernelObject {
           // Nobody can receive any more: drop what is queued, fail the senders.
           var droppedCount = 0
           while count > 0 {
-            for index in 0..<messages[head].handleCount {
+            CallReply.fail(messages[head].caller, serial: messages[head].callSerial, .peerClosed)
+            for index in 0..<messages[head].handles.count {
               dropped[droppedCount] = messages[head].handles[index].object
               droppedCount += 1
             }
@@ -97,7 +103,14 @@ final class Endpoint: KernelObject {
 
   override func interruptWaiter(_ thread: ThreadID) {
     lock.withLock {
-      if receivers.remove(thread) || senders.remove(thread) { UserThreads.wakeInterrupted(thread) }
+      let ipc = ThreadTable.pointer(thread).pointee.ipc
+      if receivers.remove(thread) || senders.remove(thread) {
+        UserThreads.wakeInterrupted(thread)
+      } else if ipc.callSerial != 0 && !ipc.answered {
+        // Waiting for a reply: give the call up; a late reply finds no serial to match.
+        ThreadTable.pointer(thread).pointee.ipc.callSerial = 0
+        UserThreads.wakeInterrupted(thread)
+      }
     }
   }
 
@@ -107,8 +120,7 @@ final class Endpoint: KernelObject {
   /// (already out of the sender's table), blocking while the queue is full. On any
   /// failure `handles` keeps them, and the caller drops them: they left the sender's
   /// table for good.
-  func send(from source: UInt64, length: Int, handles: inout InlineArray<4, (object: KernelObject?, rights: Rights)>,
-            handleCount: Int, sender: UInt64) throws(AbiError) {
+  func send(from source: UInt64, length: Int, handles: inout HandlesInFlight, sender: UInt64) throws(AbiError) {
     let outcome = lock.withLock { () -> AbiError? in
       while true {
         guard readers > 0 else { return .peerClosed }
@@ -125,11 +137,8 @@ final class Endpoint: KernelObject {
       }
       messages[slot].length = length
       messages[slot].sender = sender
-      messages[slot].handleCount = handleCount
-      for index in 0..<handleCount {
-        messages[slot].handles[index] = handles[index]
-        handles[index] = (nil, Rights())
-      }
+      messages[slot].handles = handles
+      handles = HandlesInFlight()
       count += 1
       if let receiver = receivers.pop() { Scheduler.makeReady(receiver) }
       return nil
@@ -138,17 +147,42 @@ final class Endpoint: KernelObject {
     if let outcome { throw outcome }
   }
 
-  /// What the next message needs: its length and handle count, blocking until there
-  /// is one. nil when no writer is left and the queue is empty (peer_closed) or the
-  /// receiver's process is ending.
-  func waitForMessage() -> (length: Int, handleCount: Int, serial: Int)? {
-    lock.withLock { () -> (Int, Int, Int)? in
+  enum Arrival {
+    /// The head of the queue: its size, and `serial` for `take`.
+    case queued(length: Int, handleCount: Int, serial: Int)
+    /// A call copied straight into the receive buffer; this thread holds its reply
+    /// capability.
+    case delivered(length: Int, sender: UInt64)
+  }
+
+  /// Waits for the next message. A caller may copy a handle-free request straight into
+  /// [`buffer`, `buffer` + `capacity`) meanwhile (capacity 0: never). `answered` is a
+  /// caller this thread just replied to: if this thread must wait, the CPU goes
+  /// straight to it (the direct switch back); otherwise it is made ready. nil when no
+  /// writer is left and the queue is empty (peer_closed) or the receiver's process is
+  /// ending.
+  func waitForMessage(buffer: UInt64, capacity: UInt64, answered: ThreadID) -> Arrival? {
+    var wake = answered
+    defer { if wake != .none { Scheduler.makeReady(wake) } }
+    return lock.withLock { () -> Arrival? in
+      let me = ThreadTable.pointer(Scheduler.current)
       while count == 0 {
         guard writers > 0, !UserThreads.mustStop else { return nil }
+        me.pointee.ipc.receiveBuffer = buffer
+        me.pointee.ipc.receiveCapacity = capacity
+        me.pointee.ipc.delivered = false
         receivers.push(Scheduler.current)
-        if !UserThreads.blockInterruptibly(on: self, releasing: lock) { return nil }
+        let next = wake
+        wake = .none
+        let woken = UserThreads.blockInterruptibly(on: self, releasing: lock, switchingTo: next)
+        me.pointee.ipc.receiveCapacity = 0
+        if me.pointee.ipc.delivered {
+          me.pointee.ipc.delivered = false
+          return .delivered(length: me.pointee.ipc.deliveredLength, sender: me.pointee.ipc.deliveredSender)
+        }
+        if !woken { return nil }
       }
-      return (messages[head].length, messages[head].handleCount, takenCount)
+      return .queued(length: messages[head].length, handleCount: messages[head].handles.count, serial: takenCount)
     }
   }
 
@@ -157,8 +191,8 @@ final class Endpoint: KernelObject {
   /// its handles out. nil when another receiver took it first (call again); a fault
   /// leaves it queued.
   func take(serial expected: Int, to destination: UInt64,
-            handles: inout InlineArray<4, (object: KernelObject?, rights: Rights)>) throws(AbiError) -> (length: Int, sender: UInt64)? {
-    let outcome = lock.withLock { () -> Result<(Int, UInt64)?, AbiError> in
+            handles: inout HandlesInFlight) throws(AbiError) -> (length: Int, sender: UInt64, isCall: Bool)? {
+    let outcome = lock.withLock { () -> Result<(Int, UInt64, Bool)?, AbiError> in
       guard count > 0, takenCount == expected else { return .success(nil) }
       let message = messages[head]
       do throws(AbiError) {
@@ -166,15 +200,108 @@ final class Endpoint: KernelObject {
       } catch {
         return .failure(error)
       }
-      for index in 0..<message.handleCount { handles[index] = message.handles[index] }
+      handles = message.handles
       messages[head] = QueuedMessage()
       head = (head + 1) % Self.depth
       count -= 1
       takenCount += 1
       if let sender = senders.pop() { Scheduler.makeReady(sender) }
-      return .success((message.length, message.sender))
+      if message.caller != .none { CallReply.hold(message.caller, serial: message.callSerial) }
+      return .success((message.length, message.sender, message.caller != .none))
     }
     return try outcome.get()
+  }
+
+  /// ipc_call's kernel half: delivers the request (straight into a waiting receiver
+  /// when it can, else through the queue) and blocks until the reply, which the
+  /// server leaves in this thread's record (ThreadIpc). Returns an error only when
+  /// the request could not go out or the wait was cut short; how the call was
+  /// answered is in the record.
+  func call(from source: UInt64, length: Int, handles: inout HandlesInFlight, sender: UInt64) -> AbiError? {
+    lock.withLock { () -> AbiError? in
+      let me = Scheduler.current
+      let record = ThreadTable.pointer(me)
+      while true {
+        guard readers > 0 else { return .peerClosed }
+        if handles.count == 0 {
+          switch deliverDirectly(from: source, length: length, sender: sender) {
+          case .fault: return .fault
+          case .to(let receiver): return waitForAnswer(switchingTo: receiver)
+          case .notNow: break
+          }
+        }
+        if count < Self.depth { break }
+        if UserThreads.mustStop { return .peerClosed }
+        senders.push(me)
+        if !UserThreads.blockInterruptibly(on: self, releasing: lock) { return .peerClosed }
+      }
+      let slot = (head + count) % Self.depth
+      do throws(AbiError) {
+        try UserMemory.copyIn(from: source, into: UnsafeMutableRawBufferPointer(start: DirectMap.pointer(physical: pages[slot]), count: length))
+      } catch {
+        return error
+      }
+      let serial = CallReply.nextSerial()
+      record.pointee.ipc.callSerial = serial
+      messages[slot].length = length
+      messages[slot].sender = sender
+      messages[slot].caller = me
+      messages[slot].callSerial = serial
+      messages[slot].handles = handles
+      handles = HandlesInFlight()
+      count += 1
+      if let receiver = receivers.pop() { Scheduler.makeReady(receiver) }
+      return waitForAnswer(switchingTo: .none)
+    }
+  }
+
+  enum DirectDelivery { case to(ThreadID), fault, notNow }
+
+  /// The fast path, inside the lock: if a receiver waits with room, copies a
+  /// handle-free request from the caller's memory straight into the receiver's
+  /// buffer, hands it the reply capability and returns it, to run next. Nothing here
+  /// allocates or touches a reference count (tests/tooling/test_hot_paths.py).
+  @inline(never)
+  private func deliverDirectly(from source: UInt64, length: Int, sender: UInt64) -> DirectDelivery {
+    guard let receiver = receivers.first else { return .notNow }
+    let target = ThreadTable.pointer(receiver)
+    guard UInt64(length) <= target.pointee.ipc.receiveCapacity else { return .notNow }
+    switch UserMemory.copy(from: source, count: length, to: target.pointee.ipc.receiveBuffer,
+                           in: PageTables(root: target.pointee.addressSpace)) {
+    case .sourceFault:
+      return .fault
+    case .destinationUnusable:
+      return .notNow  // the receiver's buffer went away: let it find the message queued
+    case .done:
+      _ = receivers.pop()
+      let me = Scheduler.current
+      let serial = CallReply.nextSerial()
+      ThreadTable.pointer(me).pointee.ipc.callSerial = serial
+      target.pointee.ipc.delivered = true
+      target.pointee.ipc.deliveredLength = length
+      target.pointee.ipc.deliveredSender = sender
+      CallReply.hold(me, serial: serial, by: receiver)
+      return .to(receiver)
+    }
+  }
+
+  /// Inside the lock: blocks until this thread's call is answered (first running
+  /// `next`, if any).
+  @inline(never)
+  private func waitForAnswer(switchingTo next: ThreadID) -> AbiError? {
+    let record = ThreadTable.pointer(Scheduler.current)
+    var first = next
+    while !record.pointee.ipc.answered {
+      if UserThreads.mustStop {
+        record.pointee.ipc.callSerial = 0
+        if first != .none { Scheduler.makeReady(first) }
+        return .peerClosed
+      }
+      let woken = UserThreads.blockInterruptibly(on: self, releasing: lock, switchingTo: first)
+      first = .none
+      if !woken { return .peerClosed }
+    }
+    return nil
   }
 
   /// Messages taken so far: tells a receiver whether the head is still the one it saw.

@@ -6,14 +6,13 @@
 
 extension Process {
   /// Starts `path`; the caller gets the only reference outside the process's thread.
-  /// The first `grantCount` of `grants` become the child's handles 1, 2, ... in order.
+  /// `grants` become the child's handles 1, 2, ... in order.
   static func spawn<P: Collection<UInt8>, A: Collection<UInt8>>(
-    path: P, arguments: A, grants: InlineArray<4, (object: KernelObject?, rights: Rights)> = .init(repeating: (nil, Rights())),
-    grantCount: Int = 0
+    path: P, arguments: A, grants: HandlesInFlight = HandlesInFlight()
   ) throws(AbiError) -> Process {
     guard let file = Initrd.find(path) else { throw .notFound }
     guard let process = make(name: path) else { throw .noMemory }
-    for index in 0..<grantCount {
+    for index in 0..<grants.count {
       // A fresh table has room for every grant: these are its first handles.
       if let object = grants[index].object { _ = process.installHandle(object, rights: grants[index].rights) }
     }

@@ -108,22 +108,21 @@ final class Process: KernelObject {
   /// nil (nothing removed) if one names nothing, repeats another, or lacks `needed`.
   /// Each object's handleClosed runs after the lock is let go.
   func removeHandles(_ values: UnsafeBufferPointer<UInt32>, needing needed: Rights,
-                     into moved: inout InlineArray<4, (object: KernelObject?, rights: Rights)>) -> AbiError? {
+                     into moved: inout HandlesInFlight) -> AbiError? {
     let problem = lock.withLock { () -> AbiError? in
       guard var table = handles else { return .badHandle }
       for (index, value) in values.enumerated() {
         guard let (_, rights) = table.lookup(value), !values[..<index].contains(value) else { return .badHandle }
         if !rights.contains(needed) { return .accessDenied }
       }
-      for (index, value) in values.enumerated() {
-        let removed = table.remove(value)
-        moved[index] = (removed?.object, removed?.rights ?? Rights())
+      for value in values {
+        if let removed = table.remove(value) { moved.append(removed.object, removed.rights) }
       }
       handles = table
       return nil
     }
     if problem != nil { return problem }
-    for index in 0..<values.count { moved[index].object?.handleClosed(moved[index].rights) }
+    for index in 0..<moved.count { moved[index].object?.handleClosed(moved[index].rights) }
     return nil
   }
 

@@ -71,10 +71,16 @@ enum UserThreads {
   /// queues (which `lock` guards): sleeps until woken. False when it was woken because
   /// its process is ending; the caller then gives up and returns (the thread stops on
   /// its way out of the kernel). Callers check `mustStop` before queueing.
-  static func blockInterruptibly(on object: KernelObject, releasing lock: SpinLock) -> Bool {
+  /// `next`: a blocked thread to run at once instead of the next ready one (IPC's
+  /// direct switch), or .none.
+  static func blockInterruptibly(on object: KernelObject, releasing lock: SpinLock, switchingTo next: ThreadID = .none) -> Bool {
     let record = ThreadTable.pointer(Scheduler.current)
     record.pointee.waitingOn = Unmanaged.passUnretained(object)
-    Scheduler.blockCurrent(releasing: lock)
+    if next != .none {
+      Scheduler.blockAndSwitch(to: next, releasing: lock)
+    } else {
+      Scheduler.blockCurrent(releasing: lock)
+    }
     record.pointee.waitingOn = nil
     defer { record.pointee.interrupted = false }
     return !record.pointee.interrupted
@@ -107,6 +113,7 @@ enum UserThreads {
   /// Interrupts stay masked from here to the final switch.
   static func exitCurrent(code: Int64? = nil) -> Never {
     x86_cli()
+    CallReply.abandonHeld()  // a caller waiting on this thread's reply gets peer_closed
     currentProcess?._withUnsafeGuaranteedRef { $0.threadExiting(code: code) }
     // test=exitwindow: reuse a freed page at once and switch away before leaving, as
     // an ill-timed tick on a busy system would, to prove an exiting thread resumes

@@ -139,6 +139,17 @@ enum Scheduler {
     }
   }
 
+  /// IPC's direct switch: blocks the current thread (already where it will be woken
+  /// from) and runs `next`, a blocked thread, at once, with no trip through the run
+  /// queue. Called inside `lock.withLock`; the lock is let go while this thread is
+  /// off the CPU and held again when it returns.
+  static func blockAndSwitch(to next: ThreadID, releasing lock: SpinLock) {
+    ThreadTable.pointer(CPU.this.current).pointee.state = .blocked
+    lock.unlockWord()
+    switchTo(next)
+    lock.lockWord()
+  }
+
   /// The same, from inside `lock.withLock` when the wait queue is guarded by `lock`:
   /// the lock is let go only once this thread is marked blocked (interrupts stay
   /// masked throughout), so a wakeup in between cannot be lost; it is held again when

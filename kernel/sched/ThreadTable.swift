@@ -43,6 +43,8 @@ struct ThreadRecord {
   var waitingOn: Unmanaged<KernelObject>? = nil
   /// Set when it was taken off a wait because its process is ending.
   var interrupted = false
+  /// Calls and replies in progress (kernel/ipc/CallReply.swift).
+  var ipc = ThreadIpc()
   /// Physical address of the page tables to run on; 0: the kernel's.
   var addressSpace: UInt64 = 0
   /// Top of the kernel stack: where traps and system calls from ring 3 land.
@@ -113,6 +115,9 @@ struct WaitQueue {
     }
     tail = thread
   }
+
+  /// The thread `pop` would return, left in place.
+  var first: ThreadID? { head == .none ? nil : head }
 
   mutating func pop() -> ThreadID? {
     guard head != .none else { return nil }

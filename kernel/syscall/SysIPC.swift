@@ -8,56 +8,126 @@ extension KernelSyscalls {
   }
 
   mutating func ipcSend(endpoint: HandleEntry<KernelObject>, msg: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>) throws(AbiError) {
-    guard msg.count <= Abi.ipcMessageMax, handles.count <= Abi.ipcHandlesMax else { throw .invalidArgument }
+    var moved = HandlesInFlight()
+    try takeHandles(handles, messageLength: msg.count, into: &moved)
+    let sender = UInt64(withProcess { $0.pid })
+    try Self.endpoint(endpoint).send(from: msg.address, length: Int(msg.count), handles: &moved, sender: sender)
+  }
+
+  mutating func ipcRecv(endpoint: HandleEntry<KernelObject>, buf: UserOutBuffer<UInt8>, handles: UserOutBuffer<UInt32>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64 {
+    // Plain ipc_recv never takes a direct delivery (capacity 0): calls reach it queued.
+    try receive(Self.endpoint(endpoint), buf: buf, handles: handles, info: info, direct: false, answered: .none)
+  }
+
+  mutating func ipcCall(endpoint: HandleEntry<KernelObject>, args: UserIn<IpcCallArgs>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64 {
+    let a = try args.read()
+    let msg = try UserInBuffer<UInt8>(address: a.msg, count: a.len)
+    let sent = try UserInBuffer<UInt32>(address: a.handles, count: a.handleCount)
+    let reply = try UserOutBuffer<UInt8>(address: a.reply, count: a.replyCap)
+    let replyHandles = try UserOutBuffer<UInt32>(address: a.replyHandles, count: a.replyHandleCap)
+    var moved = HandlesInFlight()
+    try takeHandles(sent, messageLength: msg.count, into: &moved)
+    let record = ThreadTable.pointer(Scheduler.current)
+    Interrupts.withDisabled {
+      record.pointee.ipc.answered = false
+      record.pointee.ipc.replyError = AbiError(rawValue: 0)
+      record.pointee.ipc.replyBuffer = reply.address
+      record.pointee.ipc.replyCapacity = reply.count
+      record.pointee.ipc.replyHandleCapacity = replyHandles.count
+      record.pointee.ipc.replyHandleCount = 0
+    }
+    let sender = UInt64(withProcess { $0.pid })
+    if let error = Self.endpoint(endpoint).call(from: msg.address, length: Int(msg.count), handles: &moved, sender: sender) {
+      throw error
+    }
+    // Answered: the server left the reply's bytes in our buffer and the rest here
+    // (nobody writes these fields while we run).
+    let handleCount = record.pointee.ipc.replyHandleCount
+    try info.write(IpcRecvInfo(handleCount: UInt32(handleCount), flags: 0, sender: 0))
+    if record.pointee.ipc.replyError.rawValue != 0 { throw record.pointee.ipc.replyError }
+    if handleCount > 0 {
+      var values = record.pointee.ipc.replyHandles
+      try withUnsafeBytes(of: &values) { bytes throws(AbiError) in
+        try replyHandles.write(UnsafeRawBufferPointer(rebasing: bytes[0..<(handleCount * 4)]))
+      }
+    }
+    return UInt64(record.pointee.ipc.replyLength)
+  }
+
+  mutating func ipcReplyRecv(endpoint: HandleEntry<KernelObject>, args: UserIn<IpcReplyRecvArgs>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64 {
+    let a = try args.read()
+    let reply = try UserInBuffer<UInt8>(address: a.reply, count: a.replyLen)
+    let replyHandles = try UserInBuffer<UInt32>(address: a.replyHandles, count: a.replyHandleCount)
+    let buf = try UserOutBuffer<UInt8>(address: a.buf, count: a.cap)
+    let handles = try UserOutBuffer<UInt32>(address: a.handles, count: a.handleCap)
+    guard reply.count <= Abi.ipcMessageMax, replyHandles.count <= Abi.ipcHandlesMax else { throw .invalidArgument }
+    let answered = try CallReply.answer(with: reply, handles: replyHandles, from: self)
+    return try receive(Self.endpoint(endpoint), buf: buf, handles: handles, info: info, direct: true, answered: answered)
+  }
+
+  /// Moves `handles` (a message's, at most ipc_handles_max, each with `transfer`) out
+  /// of the caller's table, all or none; checks the message length too.
+  mutating func takeHandles(_ handles: UserInBuffer<UInt32>, messageLength: UInt64,
+                            into moved: inout HandlesInFlight) throws(AbiError) {
+    guard messageLength <= Abi.ipcMessageMax, handles.count <= Abi.ipcHandlesMax else { throw .invalidArgument }
+    guard handles.count > 0 else { return }
     var values = InlineArray<4, UInt32>(repeating: 0)
     try withUnsafeMutableBytes(of: &values) { bytes throws(AbiError) in
       try handles.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<Int(handles.byteCount)]))
     }
-    // Every sent handle needs `transfer`; all leave the table together or none does.
-    var moved = InlineArray<4, (object: KernelObject?, rights: Rights)>(repeating: (nil, Rights()))
     let count = Int(handles.count)
     let problem = withUnsafeBytes(of: &values) { bytes in
       let sent = UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt32.self), count: count)
       return withProcess { $0.removeHandles(sent, needing: .transfer, into: &moved) }
     }
     if let problem { throw problem }
-    let sender = UInt64(withProcess { $0.pid })
-    try Self.endpoint(endpoint).send(from: msg.address, length: Int(msg.count), handles: &moved, handleCount: count, sender: sender)
   }
 
-  mutating func ipcRecv(endpoint: HandleEntry<KernelObject>, buf: UserOutBuffer<UInt8>, handles: UserOutBuffer<UInt32>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64 {
-    let queue = Self.endpoint(endpoint)
+  /// The receiving half of ipc_recv and ipc_reply_recv. `direct`: a caller may copy a
+  /// request straight into `buf`. `answered`: a caller just replied to, to run next.
+  private mutating func receive(_ queue: Endpoint, buf: UserOutBuffer<UInt8>, handles: UserOutBuffer<UInt32>,
+                                info: UserOut<IpcRecvInfo>, direct: Bool, answered: ThreadID) throws(AbiError) -> UInt64 {
+    var wake = answered
     while true {
-      guard let next = queue.waitForMessage() else { throw .peerClosed }
-      // Room first: the message stays queued unless all of it can be delivered.
-      guard UInt64(next.length) <= buf.count, UInt64(next.handleCount) <= handles.count else {
-        try info.write(IpcRecvInfo(handleCount: UInt32(next.handleCount), sender: 0))
-        throw .bufferTooSmall
-      }
-      var reserved = InlineArray<4, UInt32>(repeating: 0)
-      var reservedCount = 0
-      defer { for index in 0..<reservedCount { cancelHandle(reserved[index]) } }
-      while reservedCount < next.handleCount {
-        guard let handle = withProcess({ $0.reserveHandle() }) else {
-          try info.write(IpcRecvInfo(handleCount: UInt32(next.handleCount), sender: 0))
+      let arrival = queue.waitForMessage(buffer: buf.address, capacity: direct ? buf.count : 0, answered: wake)
+      wake = .none
+      switch arrival {
+      case nil:
+        throw .peerClosed
+      case .delivered(let length, let sender)?:
+        try info.write(IpcRecvInfo(handleCount: 0, flags: IpcRecvFlags.call.rawValue, sender: sender))
+        return UInt64(length)
+      case .queued(let length, let handleCount, let serial)?:
+        // Room first: the message stays queued unless all of it can be delivered.
+        guard UInt64(length) <= buf.count, UInt64(handleCount) <= handles.count else {
+          try info.write(IpcRecvInfo(handleCount: UInt32(handleCount), flags: 0, sender: 0))
           throw .bufferTooSmall
         }
-        reserved[reservedCount] = handle
-        reservedCount += 1
-      }
-      var received = InlineArray<4, (object: KernelObject?, rights: Rights)>(repeating: (nil, Rights()))
-      guard let taken = try queue.take(serial: next.serial, to: buf.address, handles: &received) else { continue }
-      for index in 0..<next.handleCount {
-        if let object = received[index].object {
-          withProcess { $0.fillHandle(reserved[index], with: object, rights: received[index].rights) }
+        var reserved = InlineArray<4, UInt32>(repeating: 0)
+        var reservedCount = 0
+        defer { for index in 0..<reservedCount { cancelHandle(reserved[index]) } }
+        while reservedCount < handleCount {
+          guard let handle = withProcess({ $0.reserveHandle() }) else {
+            try info.write(IpcRecvInfo(handleCount: UInt32(handleCount), flags: 0, sender: 0))
+            throw .bufferTooSmall
+          }
+          reserved[reservedCount] = handle
+          reservedCount += 1
         }
+        var received = HandlesInFlight()
+        guard let taken = try queue.take(serial: serial, to: buf.address, handles: &received) else { continue }
+        for index in 0..<handleCount {
+          if let object = received[index].object {
+            withProcess { $0.fillHandle(reserved[index], with: object, rights: received[index].rights) }
+          }
+        }
+        reservedCount = 0  // filled: nothing to cancel
+        try withUnsafeBytes(of: &reserved) { bytes throws(AbiError) in
+          try handles.write(UnsafeRawBufferPointer(rebasing: bytes[0..<(handleCount * 4)]))
+        }
+        try info.write(IpcRecvInfo(handleCount: UInt32(handleCount), flags: taken.isCall ? IpcRecvFlags.call.rawValue : 0, sender: taken.sender))
+        return UInt64(taken.length)
       }
-      reservedCount = 0  // filled: nothing to cancel
-      try withUnsafeBytes(of: &reserved) { bytes throws(AbiError) in
-        try handles.write(UnsafeRawBufferPointer(rebasing: bytes[0..<(next.handleCount * 4)]))
-      }
-      try info.write(IpcRecvInfo(handleCount: UInt32(next.handleCount), sender: taken.sender))
-      return UInt64(taken.length)
     }
   }
 

@@ -16,15 +16,15 @@ extension KernelSyscalls {
     try withUnsafeMutableBytes(of: &wanted) { bytes throws(AbiError) in
       try grants.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<Int(grants.byteCount)]))
     }
-    var given = InlineArray<4, (object: KernelObject?, rights: Rights)>(repeating: (nil, Rights()))
+    var given = HandlesInFlight()
     for index in 0..<Int(grants.count) {
       guard let (object, rights) = withProcess({ $0.lookupHandle(wanted[index].handle) }) else { throw .badHandle }
       guard rights.contains(.transfer) else { throw .accessDenied }
       let asked = Rights(rawValue: wanted[index].rights)
       guard rights.contains(asked) else { throw .invalidArgument }  // never more than the parent has
-      given[index] = (object, asked)
+      given.append(object, asked)
     }
-    return try Process.spawn(path: try path.readAll(), arguments: try args.readAll(), grants: given, grantCount: Int(grants.count))
+    return try Process.spawn(path: try path.readAll(), arguments: try args.readAll(), grants: given)
   }
 
   mutating func processExit(code: Int64) -> Never {

@@ -73,6 +73,32 @@ enum UserMemory {
     }
   }
 
+  enum CrossCopy { case done, sourceFault, destinationUnusable }
+
+  /// Copies `count` bytes from the running process's memory at `source` into another
+  /// (blocked) process's memory at `destination`, through that space's page tables
+  /// and the direct map: the one copy of a direct IPC delivery. A destination page
+  /// that is not mapped writable for the user stops it (what was written is then
+  /// unspecified: the caller delivers another way or reports a fault).
+  static func copy(from source: UInt64, count: Int, to destination: UInt64, in tables: PageTables) -> CrossCopy {
+    guard count > 0 else { return .done }
+    guard source < UserSpace.end, UInt64(count) <= UserSpace.end - source else { return .sourceFault }
+    guard destination < UserSpace.end, UInt64(count) <= UserSpace.end - destination else { return .destinationUnusable }
+    var done = 0
+    while done < count {
+      let target = destination + UInt64(done)
+      guard let mapping = tables.translate(target), mapping.flags.contains(.user), mapping.flags.contains(.writable) else {
+        return .destinationUnusable
+      }
+      let inPage = min(count - done, Int(PageAllocator.pageSize - (target & (PageAllocator.pageSize - 1))))
+      if x86_copy_user(DirectMap.pointer(physical: mapping.physical), UnsafeRawPointer(bitPattern: UInt(source + UInt64(done))), UInt64(inPage)) != 0 {
+        return .sourceFault
+      }
+      done += inPage
+    }
+    return .done
+  }
+
   /// Writes into another (not running) address space through the direct map: used to
   /// set up a new process's stack.
   static func write(_ bytes: [UInt8], to address: UInt64, in space: AddressSpace) throws(AbiError) {

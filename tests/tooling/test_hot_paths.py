@@ -32,6 +32,14 @@ ROOTS = [
     "static Scheduler.blockCurrent()",
     "closure #1 in static Scheduler.yield()",  # yield itself is always inlined
     "static Scheduler.exitDetached()",
+    # The IPC call fast path (kernel/ipc): the one copy straight into a waiting
+    # receiver, the caller's wait with its direct switch, the receiver's wait with the
+    # direct switch back, and failing a call when a server is gone.
+    "Endpoint.deliverDirectly(from:length:sender:)",
+    "Endpoint.waitForAnswer(switchingTo:)",
+    "closure #1 in Endpoint.waitForMessage(buffer:capacity:answered:)",
+    "static UserMemory.copy(from:count:to:in:)",
+    "static CallReply.fail(_:serial:_:)",
 ]
 FORBIDDEN = {
     "swift_allocObject", "swift_slowAlloc", "posix_memalign", "swift_allocBox",

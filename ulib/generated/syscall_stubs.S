@@ -156,4 +156,20 @@ apus_process_spawn_handles:
     ret
 .size apus_process_spawn_handles, . - apus_process_spawn_handles
 
+.global apus_ipc_call
+.type apus_ipc_call, @function
+apus_ipc_call:
+    movl $18, %eax
+    syscall
+    ret
+.size apus_ipc_call, . - apus_ipc_call
+
+.global apus_ipc_reply_recv
+.type apus_ipc_reply_recv, @function
+apus_ipc_reply_recv:
+    movl $19, %eax
+    syscall
+    ret
+.size apus_ipc_reply_recv, . - apus_ipc_reply_recv
+
 .section .note.GNU-stack, "", @progbits

@@ -1,6 +1,9 @@
-/* memcpy, memmove and memset with `rep movsb` / `rep stosb`: short, fast on every CPU
- * with ERMSB, and — unlike the same loops written in Swift or C — immune to the
- * optimizer turning the loop back into a call to the function being defined. */
+/* memcpy, memmove and memset with string instructions: short, fast on every CPU, and
+ * — unlike the same loops written in Swift or C — immune to the optimizer turning the
+ * loop back into a call to the function being defined. The forward copies and memset
+ * move eight bytes per iteration (`rep movsq` / `rep stosq`) and then the last 0–7:
+ * under QEMU's -icount, which `make bench` measures with, every iteration of a `rep`
+ * counts as an instruction, so a page zeroed byte by byte cost 4,096 ticks. */
 .text
 
 .global memcpy
@@ -8,6 +11,10 @@
 memcpy:
     movq %rdi, %rax
     movq %rdx, %rcx
+    shrq $3, %rcx
+    rep movsq
+    movl %edx, %ecx
+    andl $7, %ecx
     rep movsb
     ret
 
@@ -15,8 +22,14 @@ memcpy:
 .type memset, @function
 memset:
     movq %rdi, %r8
-    movl %esi, %eax
+    movzbl %sil, %eax
+    movabsq $0x0101010101010101, %rcx
+    imulq %rcx, %rax            /* the byte in all eight lanes */
     movq %rdx, %rcx
+    shrq $3, %rcx
+    rep stosq
+    movl %edx, %ecx
+    andl $7, %ecx
     rep stosb
     movq %r8, %rax
     ret
@@ -39,5 +52,4 @@ memmove:
     rep movsb
     cld
     ret
-1:  rep movsb
-    ret
+1:  jmp memcpy

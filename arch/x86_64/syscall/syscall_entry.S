@@ -119,7 +119,11 @@ x86_copy_user:
     cmpb $0, x86_smap_enabled(%rip)
     je 1f
     stac                        /* SMAP: allow supervisor access to user pages */
-1:  movq %rdx, %rcx
+1:  movq %rdx, %rcx              /* eight bytes at a time, then the last 0-7 */
+    shrq $3, %rcx
+    rep movsq
+    movl %edx, %ecx
+    andl $7, %ecx
     rep movsb
     xorl %eax, %eax
     jmp 2f

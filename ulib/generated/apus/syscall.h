@@ -132,6 +132,14 @@ typedef uint32_t apus_vm_map_flags_t;
 /** Map exactly at the address given; fail if anything is mapped there. */
 #define APUS_VM_MAP_FLAGS_FIXED ((apus_vm_map_flags_t)0x1u)
 
+/** What kind of message was received. */
+typedef uint32_t apus_ipc_recv_flags_t;
+/**
+ * It came from ipc_call: the receiving thread now holds the one reply capability for
+ * it, which its next ipc_reply_recv uses.
+ */
+#define APUS_IPC_RECV_FLAGS_CALL ((apus_ipc_recv_flags_t)0x1u)
+
 /** How a process ended, as process_wait reports it. */
 struct apus_process_status {
     /** The exit code it passed to process_exit, or 0 if it did not exit by itself. */
@@ -171,20 +179,86 @@ _Static_assert(offsetof(struct apus_msg_header, op) == 0, "abigen: offsetof(stru
 _Static_assert(offsetof(struct apus_msg_header, status) == 4, "abigen: offsetof(struct apus_msg_header, status)");
 _Static_assert(offsetof(struct apus_msg_header, id) == 8, "abigen: offsetof(struct apus_msg_header, id)");
 
-/** What ipc_recv received beside the bytes. */
+/** What ipc_recv, ipc_reply_recv or ipc_call received beside the bytes. */
 struct apus_ipc_recv_info {
     /** How many handles were stored in `handles`. */
     uint32_t handle_count;
-    /** Zero. */
-    uint32_t reserved0;
+    /** ipc_recv_flags: whether the message is a call that awaits a reply. */
+    uint32_t flags;
     /** A kernel-assigned identifier of the sending process. */
     uint64_t sender;
 };
 _Static_assert(sizeof(struct apus_ipc_recv_info) == 16, "abigen: sizeof(struct apus_ipc_recv_info)");
 _Static_assert(_Alignof(struct apus_ipc_recv_info) == 8, "abigen: _Alignof(struct apus_ipc_recv_info)");
 _Static_assert(offsetof(struct apus_ipc_recv_info, handle_count) == 0, "abigen: offsetof(struct apus_ipc_recv_info, handle_count)");
-_Static_assert(offsetof(struct apus_ipc_recv_info, reserved0) == 4, "abigen: offsetof(struct apus_ipc_recv_info, reserved0)");
+_Static_assert(offsetof(struct apus_ipc_recv_info, flags) == 4, "abigen: offsetof(struct apus_ipc_recv_info, flags)");
 _Static_assert(offsetof(struct apus_ipc_recv_info, sender) == 8, "abigen: offsetof(struct apus_ipc_recv_info, sender)");
+
+/**
+ * The buffers of one ipc_call: the request going out and room for the reply. Addresses
+ * are the caller's; each range is checked like a pointer argument.
+ */
+struct apus_ipc_call_args {
+    /** Address of the request bytes. */
+    uint64_t msg;
+    /** Request length; at most ipc_message_max. */
+    uint64_t len;
+    /** Address of the u32 handles sent with it (moved, each needs transfer). */
+    uint64_t handles;
+    /** Entries in handles; at most ipc_handles_max. */
+    uint64_t handle_count;
+    /** Address of the buffer for the reply bytes. */
+    uint64_t reply;
+    /** Bytes the reply buffer holds. */
+    uint64_t reply_cap;
+    /** Address of room for the u32 handles that come with the reply. */
+    uint64_t reply_handles;
+    /** Entries that room holds. */
+    uint64_t reply_handle_cap;
+};
+_Static_assert(sizeof(struct apus_ipc_call_args) == 64, "abigen: sizeof(struct apus_ipc_call_args)");
+_Static_assert(_Alignof(struct apus_ipc_call_args) == 8, "abigen: _Alignof(struct apus_ipc_call_args)");
+_Static_assert(offsetof(struct apus_ipc_call_args, msg) == 0, "abigen: offsetof(struct apus_ipc_call_args, msg)");
+_Static_assert(offsetof(struct apus_ipc_call_args, len) == 8, "abigen: offsetof(struct apus_ipc_call_args, len)");
+_Static_assert(offsetof(struct apus_ipc_call_args, handles) == 16, "abigen: offsetof(struct apus_ipc_call_args, handles)");
+_Static_assert(offsetof(struct apus_ipc_call_args, handle_count) == 24, "abigen: offsetof(struct apus_ipc_call_args, handle_count)");
+_Static_assert(offsetof(struct apus_ipc_call_args, reply) == 32, "abigen: offsetof(struct apus_ipc_call_args, reply)");
+_Static_assert(offsetof(struct apus_ipc_call_args, reply_cap) == 40, "abigen: offsetof(struct apus_ipc_call_args, reply_cap)");
+_Static_assert(offsetof(struct apus_ipc_call_args, reply_handles) == 48, "abigen: offsetof(struct apus_ipc_call_args, reply_handles)");
+_Static_assert(offsetof(struct apus_ipc_call_args, reply_handle_cap) == 56, "abigen: offsetof(struct apus_ipc_call_args, reply_handle_cap)");
+
+/**
+ * The buffers of one ipc_reply_recv: the reply going out (if the thread holds a call's
+ * reply capability) and room for the next message.
+ */
+struct apus_ipc_reply_recv_args {
+    /** Address of the reply bytes. */
+    uint64_t reply;
+    /** Reply length; at most ipc_message_max. */
+    uint64_t reply_len;
+    /** Address of the u32 handles sent with the reply (moved, each needs transfer). */
+    uint64_t reply_handles;
+    /** Entries in reply_handles; at most ipc_handles_max. */
+    uint64_t reply_handle_count;
+    /** Address of the buffer for the next message. */
+    uint64_t buf;
+    /** Bytes that buffer holds. */
+    uint64_t cap;
+    /** Address of room for the handles that come with it. */
+    uint64_t handles;
+    /** Entries that room holds. */
+    uint64_t handle_cap;
+};
+_Static_assert(sizeof(struct apus_ipc_reply_recv_args) == 64, "abigen: sizeof(struct apus_ipc_reply_recv_args)");
+_Static_assert(_Alignof(struct apus_ipc_reply_recv_args) == 8, "abigen: _Alignof(struct apus_ipc_reply_recv_args)");
+_Static_assert(offsetof(struct apus_ipc_reply_recv_args, reply) == 0, "abigen: offsetof(struct apus_ipc_reply_recv_args, reply)");
+_Static_assert(offsetof(struct apus_ipc_reply_recv_args, reply_len) == 8, "abigen: offsetof(struct apus_ipc_reply_recv_args, reply_len)");
+_Static_assert(offsetof(struct apus_ipc_reply_recv_args, reply_handles) == 16, "abigen: offsetof(struct apus_ipc_reply_recv_args, reply_handles)");
+_Static_assert(offsetof(struct apus_ipc_reply_recv_args, reply_handle_count) == 24, "abigen: offsetof(struct apus_ipc_reply_recv_args, reply_handle_count)");
+_Static_assert(offsetof(struct apus_ipc_reply_recv_args, buf) == 32, "abigen: offsetof(struct apus_ipc_reply_recv_args, buf)");
+_Static_assert(offsetof(struct apus_ipc_reply_recv_args, cap) == 40, "abigen: offsetof(struct apus_ipc_reply_recv_args, cap)");
+_Static_assert(offsetof(struct apus_ipc_reply_recv_args, handles) == 48, "abigen: offsetof(struct apus_ipc_reply_recv_args, handles)");
+_Static_assert(offsetof(struct apus_ipc_reply_recv_args, handle_cap) == 56, "abigen: offsetof(struct apus_ipc_reply_recv_args, handle_cap)");
 
 /**
  * One handle a parent gives a new process (process_spawn_handles): the child gets its
@@ -221,6 +295,8 @@ _Static_assert(offsetof(struct apus_handle_grant, rights) == 4, "abigen: offseto
 #define APUS_SYS_IPC_RECV 15
 #define APUS_SYS_PROCESS_KILL 16
 #define APUS_SYS_PROCESS_SPAWN_HANDLES 17
+#define APUS_SYS_IPC_CALL 18
+#define APUS_SYS_IPC_REPLY_RECV 19
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -378,6 +454,42 @@ int64_t apus_process_kill(apus_handle_t process);
  * full.)
  */
 int64_t apus_process_spawn_handles(const uint8_t *path, uint64_t path_len, const uint8_t *args, uint64_t args_len, const struct apus_handle_grant *grants, uint64_t grant_count);
+
+/**
+ * Sends a request on an endpoint and waits for its reply, in one call. The kernel makes
+ * a one-shot reply capability that only the thread receiving the request holds, so only
+ * it can answer, once; the reply goes to this caller alone. When a receiver is already
+ * waiting and the request carries no handles, the request is copied once, straight into
+ * the receiver's buffer, and the CPU goes straight to it. There is no timeout: a server
+ * that ends without replying answers peer_closed, and process_kill stops a caller that
+ * must not wait longer. Returns: The reply length in bytes. Errors: APUS_ERR_BAD_HANDLE
+ * (endpoint, or an entry of handles, is not a handle.); APUS_ERR_WRONG_HANDLE_KIND
+ * (endpoint is not an endpoint handle.); APUS_ERR_ACCESS_DENIED (endpoint lacks write,
+ * or a sent handle lacks transfer.); APUS_ERR_INVALID_ARGUMENT (len or handle_count is
+ * too large.); APUS_ERR_FAULT (args, info or a buffer args names is not accessible user
+ * memory.); APUS_ERR_BUFFER_TOO_SMALL (The reply or its handles did not fit; the reply
+ * is dropped and info's handle_count says how many handles it carried.);
+ * APUS_ERR_PEER_CLOSED (Nobody can receive from the endpoint, or the server ended
+ * without replying.) May block.
+ */
+int64_t apus_ipc_call(apus_handle_t endpoint, const struct apus_ipc_call_args *args, struct apus_ipc_recv_info *info);
+
+/**
+ * Replies to the call this thread received last, if it holds that call's reply
+ * capability, then receives the next message like ipc_recv, in one call. A thread that
+ * receives again without replying gives up the capability: that caller gets
+ * peer_closed. A reply to a caller that is gone is dropped without an error. When the
+ * caller is waiting, the reply is copied once, straight into its buffer. Returns: The
+ * length of the next message in bytes. Errors: APUS_ERR_BAD_HANDLE (endpoint, or an
+ * entry of reply_handles, is not a handle.); APUS_ERR_WRONG_HANDLE_KIND (endpoint is
+ * not an endpoint handle.); APUS_ERR_ACCESS_DENIED (endpoint lacks read, or a reply
+ * handle lacks transfer.); APUS_ERR_INVALID_ARGUMENT (reply_len or reply_handle_count
+ * is too large.); APUS_ERR_FAULT (args, info or a buffer args names is not accessible
+ * user memory.); APUS_ERR_BUFFER_TOO_SMALL (The next message or its handles do not fit;
+ * it stays queued, and info's handle_count says how many handles it carries.);
+ * APUS_ERR_PEER_CLOSED (No sender is left and the queue is empty.) May block.
+ */
+int64_t apus_ipc_reply_recv(apus_handle_t endpoint, const struct apus_ipc_reply_recv_args *args, struct apus_ipc_recv_info *info);
 
 #ifdef __cplusplus
 }

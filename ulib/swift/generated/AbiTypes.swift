@@ -170,6 +170,21 @@ public struct VmMapFlags: OptionSet, Sendable {
   public var isKnown: Bool { rawValue & ~Self.known.rawValue == 0 }
 }
 
+/// What kind of message was received.
+public struct IpcRecvFlags: OptionSet, Sendable {
+  public let rawValue: UInt32
+  public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+  /// It came from ipc_call: the receiving thread now holds the one reply capability for
+  /// it, which its next ipc_reply_recv uses.
+  public static let call = IpcRecvFlags(rawValue: 1 << 0)
+
+  /// Every flag the spec declares.
+  public static let known = IpcRecvFlags(rawValue: 0x1)
+  /// True when no undeclared bit is set.
+  public var isKnown: Bool { rawValue & ~Self.known.rawValue == 0 }
+}
+
 /// How a process ended, as process_wait reports it.
 public struct ProcessStatus {
   /// The exit code it passed to process_exit, or 0 if it did not exit by itself.
@@ -228,27 +243,120 @@ public struct MsgHeader {
   }
 }
 
-/// What ipc_recv received beside the bytes.
+/// What ipc_recv, ipc_reply_recv or ipc_call received beside the bytes.
 public struct IpcRecvInfo {
   /// How many handles were stored in `handles`.
   public var handleCount: UInt32
-  /// Zero.
-  public var reserved0: UInt32
+  /// ipc_recv_flags: whether the message is a call that awaits a reply.
+  public var flags: UInt32
   /// A kernel-assigned identifier of the sending process.
   public var sender: UInt64
 
   /// All fields zero.
   public init() {
     handleCount = 0
-    reserved0 = 0
+    flags = 0
     sender = 0
   }
 
-  /// Sets the given fields; the rest (reserved, header) are zero.
-  public init(handleCount: UInt32, sender: UInt64) {
+  /// Sets the given fields; the rest are zero.
+  public init(handleCount: UInt32, flags: UInt32, sender: UInt64) {
     self.init()
     self.handleCount = handleCount
+    self.flags = flags
     self.sender = sender
+  }
+}
+
+/// The buffers of one ipc_call: the request going out and room for the reply. Addresses
+/// are the caller's; each range is checked like a pointer argument.
+public struct IpcCallArgs {
+  /// Address of the request bytes.
+  public var msg: UInt64
+  /// Request length; at most ipc_message_max.
+  public var len: UInt64
+  /// Address of the u32 handles sent with it (moved, each needs transfer).
+  public var handles: UInt64
+  /// Entries in handles; at most ipc_handles_max.
+  public var handleCount: UInt64
+  /// Address of the buffer for the reply bytes.
+  public var reply: UInt64
+  /// Bytes the reply buffer holds.
+  public var replyCap: UInt64
+  /// Address of room for the u32 handles that come with the reply.
+  public var replyHandles: UInt64
+  /// Entries that room holds.
+  public var replyHandleCap: UInt64
+
+  /// All fields zero.
+  public init() {
+    msg = 0
+    len = 0
+    handles = 0
+    handleCount = 0
+    reply = 0
+    replyCap = 0
+    replyHandles = 0
+    replyHandleCap = 0
+  }
+
+  /// Sets the given fields; the rest are zero.
+  public init(msg: UInt64, len: UInt64, handles: UInt64, handleCount: UInt64, reply: UInt64, replyCap: UInt64, replyHandles: UInt64, replyHandleCap: UInt64) {
+    self.init()
+    self.msg = msg
+    self.len = len
+    self.handles = handles
+    self.handleCount = handleCount
+    self.reply = reply
+    self.replyCap = replyCap
+    self.replyHandles = replyHandles
+    self.replyHandleCap = replyHandleCap
+  }
+}
+
+/// The buffers of one ipc_reply_recv: the reply going out (if the thread holds a call's
+/// reply capability) and room for the next message.
+public struct IpcReplyRecvArgs {
+  /// Address of the reply bytes.
+  public var reply: UInt64
+  /// Reply length; at most ipc_message_max.
+  public var replyLen: UInt64
+  /// Address of the u32 handles sent with the reply (moved, each needs transfer).
+  public var replyHandles: UInt64
+  /// Entries in reply_handles; at most ipc_handles_max.
+  public var replyHandleCount: UInt64
+  /// Address of the buffer for the next message.
+  public var buf: UInt64
+  /// Bytes that buffer holds.
+  public var cap: UInt64
+  /// Address of room for the handles that come with it.
+  public var handles: UInt64
+  /// Entries that room holds.
+  public var handleCap: UInt64
+
+  /// All fields zero.
+  public init() {
+    reply = 0
+    replyLen = 0
+    replyHandles = 0
+    replyHandleCount = 0
+    buf = 0
+    cap = 0
+    handles = 0
+    handleCap = 0
+  }
+
+  /// Sets the given fields; the rest are zero.
+  public init(reply: UInt64, replyLen: UInt64, replyHandles: UInt64, replyHandleCount: UInt64, buf: UInt64, cap: UInt64, handles: UInt64, handleCap: UInt64) {
+    self.init()
+    self.reply = reply
+    self.replyLen = replyLen
+    self.replyHandles = replyHandles
+    self.replyHandleCount = replyHandleCount
+    self.buf = buf
+    self.cap = cap
+    self.handles = handles
+    self.handleCap = handleCap
   }
 }
 
@@ -303,8 +411,34 @@ public enum AbiLayout {
     var ipcRecvInfo = IpcRecvInfo()
     withUnsafeMutablePointer(to: &ipcRecvInfo) { base in
       matches = matches && offset(base, &base.pointee.handleCount) == 0
-      matches = matches && offset(base, &base.pointee.reserved0) == 4
+      matches = matches && offset(base, &base.pointee.flags) == 4
       matches = matches && offset(base, &base.pointee.sender) == 8
+    }
+    matches = matches && MemoryLayout<IpcCallArgs>.stride == 64
+      && MemoryLayout<IpcCallArgs>.alignment == 8
+    var ipcCallArgs = IpcCallArgs()
+    withUnsafeMutablePointer(to: &ipcCallArgs) { base in
+      matches = matches && offset(base, &base.pointee.msg) == 0
+      matches = matches && offset(base, &base.pointee.len) == 8
+      matches = matches && offset(base, &base.pointee.handles) == 16
+      matches = matches && offset(base, &base.pointee.handleCount) == 24
+      matches = matches && offset(base, &base.pointee.reply) == 32
+      matches = matches && offset(base, &base.pointee.replyCap) == 40
+      matches = matches && offset(base, &base.pointee.replyHandles) == 48
+      matches = matches && offset(base, &base.pointee.replyHandleCap) == 56
+    }
+    matches = matches && MemoryLayout<IpcReplyRecvArgs>.stride == 64
+      && MemoryLayout<IpcReplyRecvArgs>.alignment == 8
+    var ipcReplyRecvArgs = IpcReplyRecvArgs()
+    withUnsafeMutablePointer(to: &ipcReplyRecvArgs) { base in
+      matches = matches && offset(base, &base.pointee.reply) == 0
+      matches = matches && offset(base, &base.pointee.replyLen) == 8
+      matches = matches && offset(base, &base.pointee.replyHandles) == 16
+      matches = matches && offset(base, &base.pointee.replyHandleCount) == 24
+      matches = matches && offset(base, &base.pointee.buf) == 32
+      matches = matches && offset(base, &base.pointee.cap) == 40
+      matches = matches && offset(base, &base.pointee.handles) == 48
+      matches = matches && offset(base, &base.pointee.handleCap) == 56
     }
     matches = matches && MemoryLayout<HandleGrant>.stride == 8
       && MemoryLayout<HandleGrant>.alignment == 4

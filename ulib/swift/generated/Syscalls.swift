@@ -40,6 +40,10 @@ func apus_ipc_recv(_ endpoint: UInt32, _ buf: UnsafeMutablePointer<UInt8>?, _ ca
 func apus_process_kill(_ process: UInt32) -> Int64
 @_extern(c, "apus_process_spawn_handles")
 func apus_process_spawn_handles(_ path: UnsafePointer<UInt8>?, _ path_len: UInt64, _ args: UnsafePointer<UInt8>?, _ args_len: UInt64, _ grants: UnsafeRawPointer?, _ grant_count: UInt64) -> Int64
+@_extern(c, "apus_ipc_call")
+func apus_ipc_call(_ endpoint: UInt32, _ args: UnsafeRawPointer?, _ info: UnsafeMutableRawPointer?) -> Int64
+@_extern(c, "apus_ipc_reply_recv")
+func apus_ipc_reply_recv(_ endpoint: UInt32, _ args: UnsafeRawPointer?, _ info: UnsafeMutableRawPointer?) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -324,6 +328,52 @@ public enum Sys {
   public static func processSpawnHandles(path: UnsafeBufferPointer<UInt8>, args: UnsafeBufferPointer<UInt8>, grants: UnsafeBufferPointer<HandleGrant>) throws(AbiError) -> ProcessHandle {
     let value = try check(apus_process_spawn_handles(path.baseAddress, UInt64(path.count), args.baseAddress, UInt64(args.count), grants.baseAddress, UInt64(grants.count)))
     return ProcessHandle(adopting: UInt32(truncatingIfNeeded: value))
+  }
+
+  /// ipc_call: Sends a request on an endpoint and waits for its reply, in one call. The
+  /// kernel makes a one-shot reply capability that only the thread receiving the
+  /// request holds, so only it can answer, once; the reply goes to this caller alone.
+  /// When a receiver is already waiting and the request carries no handles, the request
+  /// is copied once, straight into the receiver's buffer, and the CPU goes straight to
+  /// it. There is no timeout: a server that ends without replying answers peer_closed,
+  /// and process_kill stops a caller that must not wait longer. May block.
+  /// - Throws `.badHandle`: endpoint, or an entry of handles, is not a handle.
+  /// - Throws `.wrongHandleKind`: endpoint is not an endpoint handle.
+  /// - Throws `.accessDenied`: endpoint lacks write, or a sent handle lacks transfer.
+  /// - Throws `.invalidArgument`: len or handle_count is too large.
+  /// - Throws `.fault`: args, info or a buffer args names is not accessible user
+  /// memory.
+  /// - Throws `.bufferTooSmall`: The reply or its handles did not fit; the reply is
+  /// dropped and info's handle_count says how many handles it carried.
+  /// - Throws `.peerClosed`: Nobody can receive from the endpoint, or the server ended
+  /// without replying.
+  @discardableResult public static func ipcCall(endpoint: borrowing EndpointHandle, args: IpcCallArgs) throws(AbiError) -> (result: UInt64, info: IpcRecvInfo) {
+    var argsCopy = args
+    var info = IpcRecvInfo()
+    let value = try withUnsafeMutablePointer(to: &argsCopy) { argsPointer throws(AbiError) in try withUnsafeMutablePointer(to: &info) { infoPointer throws(AbiError) in try check(apus_ipc_call(endpoint.raw, UnsafePointer(argsPointer), infoPointer)) } }
+    return (result: value, info: info)
+  }
+
+  /// ipc_reply_recv: Replies to the call this thread received last, if it holds that
+  /// call's reply capability, then receives the next message like ipc_recv, in one
+  /// call. A thread that receives again without replying gives up the capability: that
+  /// caller gets peer_closed. A reply to a caller that is gone is dropped without an
+  /// error. When the caller is waiting, the reply is copied once, straight into its
+  /// buffer. May block.
+  /// - Throws `.badHandle`: endpoint, or an entry of reply_handles, is not a handle.
+  /// - Throws `.wrongHandleKind`: endpoint is not an endpoint handle.
+  /// - Throws `.accessDenied`: endpoint lacks read, or a reply handle lacks transfer.
+  /// - Throws `.invalidArgument`: reply_len or reply_handle_count is too large.
+  /// - Throws `.fault`: args, info or a buffer args names is not accessible user
+  /// memory.
+  /// - Throws `.bufferTooSmall`: The next message or its handles do not fit; it stays
+  /// queued, and info's handle_count says how many handles it carries.
+  /// - Throws `.peerClosed`: No sender is left and the queue is empty.
+  @discardableResult public static func ipcReplyRecv(endpoint: borrowing EndpointHandle, args: IpcReplyRecvArgs) throws(AbiError) -> (result: UInt64, info: IpcRecvInfo) {
+    var argsCopy = args
+    var info = IpcRecvInfo()
+    let value = try withUnsafeMutablePointer(to: &argsCopy) { argsPointer throws(AbiError) in try withUnsafeMutablePointer(to: &info) { infoPointer throws(AbiError) in try check(apus_ipc_reply_recv(endpoint.raw, UnsafePointer(argsPointer), infoPointer)) } }
+    return (result: value, info: info)
   }
 
   /// A raw result: the value, or the error it encodes.

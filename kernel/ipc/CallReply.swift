@@ -1,0 +1,154 @@
+// Synchronous calls (ipc_call / ipc_reply_recv): what each thread carries while a call
+// is in flight, and the moves between caller and server. The reply capability is
+// implicit, as in seL4: the thread that received a call holds it in `replyTo`, with
+// the call's serial; the caller waits with the same serial in `callSerial`. Only that
+// thread can answer, once (answering clears both), and a serial never repeats, so a
+// stale capability (the caller was killed, its record reused) answers nobody.
+//
+// Lock rule: the scheduler's — these fields live in ThreadRecord and change only with
+// interrupts masked (every path here runs inside an endpoint's lock or masked).
+
+struct ThreadIpc {
+  /// While blocked receiving: where a direct delivery may write its bytes (capacity 0:
+  /// none), and what was delivered.
+  var receiveBuffer: UInt64 = 0
+  var receiveCapacity: UInt64 = 0
+  var delivered = false
+  var deliveredLength = 0
+  var deliveredSender: UInt64 = 0
+
+  /// The call this thread received and owes a reply to.
+  var replyTo = ThreadID.none
+  var replySerial: UInt64 = 0
+
+  /// While blocked in ipc_call: the call's serial (0: not calling), where the reply
+  /// goes, and how it was answered.
+  var callSerial: UInt64 = 0
+  var replyBuffer: UInt64 = 0
+  var replyCapacity: UInt64 = 0
+  var replyHandleCapacity: UInt64 = 0
+  var answered = false
+  var replyLength = 0
+  var replyError = AbiError(rawValue: 0)  // 0: none
+  var replyHandles = InlineArray<4, UInt32>(repeating: 0)
+  var replyHandleCount = 0
+}
+
+enum CallReply {
+  nonisolated(unsafe) private static var lastSerial: UInt64 = 0
+
+  /// A new call serial (interrupts masked).
+  static func nextSerial() -> UInt64 {
+    lastSerial += 1
+    return lastSerial
+  }
+
+  /// True when `caller` still waits for the reply with `serial`.
+  static func isWaiting(_ caller: ThreadID, serial: UInt64) -> Bool {
+    caller != .none && ThreadTable.pointer(caller).pointee.ipc.callSerial == serial && serial != 0
+  }
+
+  /// Ends `caller`'s call with `error` (peer_closed: the server is gone or gave up the
+  /// capability) and makes it ready. Interrupts masked.
+  static func fail(_ caller: ThreadID, serial: UInt64, _ error: AbiError) {
+    guard isWaiting(caller, serial: serial) else { return }
+    let record = ThreadTable.pointer(caller)
+    record.pointee.ipc.callSerial = 0
+    record.pointee.ipc.answered = true
+    record.pointee.ipc.replyError = error
+    Scheduler.makeReady(caller)
+  }
+
+  /// The running thread gives up the reply capability it holds, if any: its caller
+  /// gets peer_closed. (Receiving again without replying, or exiting.) Interrupts masked.
+  static func abandonHeld() {
+    let record = ThreadTable.pointer(Scheduler.current)
+    let caller = record.pointee.ipc.replyTo
+    guard caller != .none else { return }
+    record.pointee.ipc.replyTo = .none
+    fail(caller, serial: record.pointee.ipc.replySerial, .peerClosed)
+  }
+
+  /// The running thread now holds the reply capability of `caller`'s call `serial`.
+  static func hold(_ caller: ThreadID, serial: UInt64) {
+    abandonHeld()
+    let record = ThreadTable.pointer(Scheduler.current)
+    record.pointee.ipc.replyTo = caller
+    record.pointee.ipc.replySerial = serial
+  }
+
+  /// `server` (blocked receiving, so holding nothing: it replied or gave up before it
+  /// waited) now holds the reply capability of `caller`'s call `serial`.
+  static func hold(_ caller: ThreadID, serial: UInt64, by server: ThreadID) {
+    let record = ThreadTable.pointer(server)
+    record.pointee.ipc.replyTo = caller
+    record.pointee.ipc.replySerial = serial
+  }
+}
+
+extension CallReply {
+  /// ipc_reply_recv's reply: if the running thread holds a call's reply capability and
+  /// that caller still waits, copies `reply` straight into the caller's reply buffer
+  /// (through the caller's page tables), moves `handles` into the caller's table, and
+  /// marks the call answered. Returns the caller, which the receive that follows runs
+  /// next (or makes ready); .none when nothing was held or the caller is gone (the
+  /// reply is dropped). A fault reading `reply` is the server's error: it keeps the
+  /// capability and may answer again.
+  static func answer(with reply: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>,
+                     from syscalls: KernelSyscalls) throws(AbiError) -> ThreadID {
+    let me = ThreadTable.pointer(Scheduler.current)
+    let (caller, serial) = Interrupts.withDisabled { (me.pointee.ipc.replyTo, me.pointee.ipc.replySerial) }
+    guard caller != .none else { return .none }
+    let target = ThreadTable.pointer(caller)
+    let fits = Interrupts.withDisabled { () -> Bool? in
+      guard isWaiting(caller, serial: serial) else { return nil }
+      return reply.count <= target.pointee.ipc.replyCapacity && handles.count <= target.pointee.ipc.replyHandleCapacity
+    }
+    guard let fits else {
+      Interrupts.withDisabled { me.pointee.ipc.replyTo = .none }
+      return .none
+    }
+    var moved = HandlesInFlight()
+    var mover = syscalls
+    if fits { try mover.takeHandles(handles, messageLength: reply.count, into: &moved) }
+    let problem = Interrupts.withDisabled { () -> AbiError? in
+      guard isWaiting(caller, serial: serial) else { return nil }
+      if !fits {
+        target.pointee.ipc.replyError = .bufferTooSmall
+        target.pointee.ipc.replyHandleCount = Int(handles.count)
+        return nil
+      }
+      switch UserMemory.copy(from: reply.address, count: Int(reply.count), to: target.pointee.ipc.replyBuffer,
+                             in: PageTables(root: target.pointee.addressSpace)) {
+      case .sourceFault: return .fault
+      case .destinationUnusable: target.pointee.ipc.replyError = .fault
+      case .done: target.pointee.ipc.replyLength = Int(reply.count)
+      }
+      return nil
+    }
+    if let problem { throw problem }
+    // The handles go into the caller's table outside any lock (installing may take an
+    // endpoint's); the caller is blocked meanwhile and holds its process.
+    var installed = 0
+    if fits, let process = Interrupts.withDisabled({ target.pointee.process }) {
+      for index in 0..<Int(handles.count) {
+        guard let object = moved[index].object,
+          let value = process._withUnsafeGuaranteedRef({ $0.installHandle(object, rights: moved[index].rights) })
+        else {
+          Interrupts.withDisabled { target.pointee.ipc.replyError = .bufferTooSmall }
+          break
+        }
+        Interrupts.withDisabled { target.pointee.ipc.replyHandles[index] = value }
+        installed += 1
+      }
+    }
+    return Interrupts.withDisabled { () -> ThreadID in
+      me.pointee.ipc.replyTo = .none
+      guard isWaiting(caller, serial: serial) else { return .none }
+      target.pointee.ipc.replyHandleCount = max(target.pointee.ipc.replyHandleCount, installed)
+      target.pointee.ipc.callSerial = 0
+      target.pointee.ipc.answered = true
+      return caller
+    }
+  }
+}
