@@ -99,6 +99,7 @@ extension CallReply {
     let me = ThreadTable.pointer(Scheduler.current)
     let (caller, serial) = Interrupts.withDisabled { (me.pointee.ipc.replyTo, me.pointee.ipc.replySerial) }
     guard caller != .none else { return .none }
+    if handles.count == 0 { return try answerWithoutHandles(caller, serial: serial, reply: reply) }
     let target = ThreadTable.pointer(caller)
     let fits = Interrupts.withDisabled { () -> Bool? in
       guard isWaiting(caller, serial: serial) else { return nil }
@@ -150,5 +151,32 @@ extension CallReply {
       target.pointee.ipc.answered = true
       return caller
     }
+  }
+
+  /// The common reply, bytes only: one masked section does all of it.
+  private static func answerWithoutHandles(_ caller: ThreadID, serial: UInt64, reply: UserInBuffer<UInt8>) throws(AbiError) -> ThreadID {
+    let outcome = Interrupts.withDisabled { () -> Result<ThreadID, AbiError> in
+      let me = ThreadTable.pointer(Scheduler.current)
+      guard isWaiting(caller, serial: serial) else {
+        me.pointee.ipc.replyTo = .none
+        return .success(.none)
+      }
+      let target = ThreadTable.pointer(caller)
+      if reply.count > target.pointee.ipc.replyCapacity {
+        target.pointee.ipc.replyError = .bufferTooSmall
+      } else {
+        switch UserMemory.copy(from: reply.address, count: Int(reply.count), to: target.pointee.ipc.replyBuffer,
+                               in: PageTables(root: target.pointee.addressSpace)) {
+        case .sourceFault: return .failure(.fault)  // ours: we keep the capability
+        case .destinationUnusable: target.pointee.ipc.replyError = .fault
+        case .done: target.pointee.ipc.replyLength = Int(reply.count)
+        }
+      }
+      me.pointee.ipc.replyTo = .none
+      target.pointee.ipc.callSerial = 0
+      target.pointee.ipc.answered = true
+      return .success(caller)
+    }
+    return try outcome.get()
   }
 }

@@ -25,8 +25,9 @@ extension KernelSyscalls {
     let sent = try UserInBuffer<UInt32>(address: a.handles, count: a.handleCount)
     let reply = try UserOutBuffer<UInt8>(address: a.reply, count: a.replyCap)
     let replyHandles = try UserOutBuffer<UInt32>(address: a.replyHandles, count: a.replyHandleCap)
+    guard msg.count <= Abi.ipcMessageMax else { throw .invalidArgument }
     var moved = HandlesInFlight()
-    try takeHandles(sent, messageLength: msg.count, into: &moved)
+    if sent.count > 0 { try takeHandles(sent, messageLength: msg.count, into: &moved) }
     let record = ThreadTable.pointer(Scheduler.current)
     Interrupts.withDisabled {
       record.pointee.ipc.answered = false
