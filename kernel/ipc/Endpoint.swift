@@ -125,23 +125,9 @@ final class Endpoint: KernelObject {
       while true {
         guard readers > 0 else { return .peerClosed }
         if count < Self.depth { break }
-        if UserThreads.mustStop { return .peerClosed }
-        senders.push(Scheduler.current)
-        if !UserThreads.blockInterruptibly(on: self, releasing: lock) { return .peerClosed }
+        if !waitForRoom() { return .peerClosed }
       }
-      let slot = (head + count) % Self.depth
-      do throws(AbiError) {
-        try UserMemory.copyIn(from: source, into: UnsafeMutableRawBufferPointer(start: DirectMap.pointer(physical: pages[slot]), count: length))
-      } catch {
-        return error
-      }
-      messages[slot].length = length
-      messages[slot].sender = sender
-      messages[slot].handles = handles
-      handles = HandlesInFlight()
-      count += 1
-      if let receiver = receivers.pop() { Scheduler.makeReady(receiver) }
-      return nil
+      return enqueue(from: source, length: length, sender: sender, handles: &handles, caller: .none, serial: 0)
     }
     // On failure the caller drops `handles` (outside the lock).
     if let outcome { throw outcome }
@@ -231,28 +217,44 @@ final class Endpoint: KernelObject {
           }
         }
         if count < Self.depth { break }
-        if UserThreads.mustStop { return .peerClosed }
-        senders.push(me)
-        if !UserThreads.blockInterruptibly(on: self, releasing: lock) { return .peerClosed }
-      }
-      let slot = (head + count) % Self.depth
-      do throws(AbiError) {
-        try UserMemory.copyIn(from: source, into: UnsafeMutableRawBufferPointer(start: DirectMap.pointer(physical: pages[slot]), count: length))
-      } catch {
-        return error
+        if !waitForRoom() { return .peerClosed }
       }
       let serial = CallReply.nextSerial()
+      if let error = enqueue(from: source, length: length, sender: sender, handles: &handles, caller: me, serial: serial) {
+        return error
+      }
       record.pointee.ipc.callSerial = serial
-      messages[slot].length = length
-      messages[slot].sender = sender
-      messages[slot].caller = me
-      messages[slot].callSerial = serial
-      messages[slot].handles = handles
-      handles = HandlesInFlight()
-      count += 1
-      if let receiver = receivers.pop() { Scheduler.makeReady(receiver) }
       return waitForAnswer(switchingTo: .none)
     }
+  }
+
+  /// Inside the lock, with the queue full: blocks as a sender until a slot frees up
+  /// (or the last reader goes). False when this thread's process is ending.
+  private func waitForRoom() -> Bool {
+    if UserThreads.mustStop { return false }
+    senders.push(Scheduler.current)
+    return UserThreads.blockInterruptibly(on: self, releasing: lock)
+  }
+
+  /// Inside the lock, with a free slot: copies the message in from the sender's memory,
+  /// moves `handles` into it, and wakes a receiver. A fault leaves nothing queued.
+  private func enqueue(from source: UInt64, length: Int, sender: UInt64, handles: inout HandlesInFlight,
+                       caller: ThreadID, serial: UInt64) -> AbiError? {
+    let slot = (head + count) % Self.depth
+    do throws(AbiError) {
+      try UserMemory.copyIn(from: source, into: UnsafeMutableRawBufferPointer(start: DirectMap.pointer(physical: pages[slot]), count: length))
+    } catch {
+      return error
+    }
+    messages[slot].length = length
+    messages[slot].sender = sender
+    messages[slot].caller = caller
+    messages[slot].callSerial = serial
+    messages[slot].handles = handles
+    handles = HandlesInFlight()
+    count += 1
+    if let receiver = receivers.pop() { Scheduler.makeReady(receiver) }
+    return nil
   }
 
   enum DirectDelivery { case to(ThreadID), fault, notNow }
