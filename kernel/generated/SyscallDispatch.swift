@@ -26,6 +26,7 @@ enum SyscallNumber: UInt64 {
   case processSpawnHandles = 17
   case ipcCall = 18
   case ipcReplyRecv = 19
+  case handleDuplicate = 20
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -65,8 +66,9 @@ protocol SyscallHandlers {
   /// until installHandle fills it. limitReached when the table is full.
   mutating func reserveHandle() throws(AbiError) -> UInt32
   /// Fills a reserved slot with the object a call returned, with the kind and rights
-  /// the spec declares for that call's result.
-  mutating func installHandle(_ object: Object, at handle: UInt32, kind: HandleKind, rights: Rights)
+  /// the spec declares for that call's result (kind nil: a call returning a handle of
+  /// any kind, which names the object's own kind and chose the rights).
+  mutating func installHandle(_ object: Object, at handle: UInt32, kind: HandleKind?, rights: Rights)
   /// Frees a reserved slot whose call failed.
   mutating func cancelHandle(_ handle: UInt32)
 
@@ -240,6 +242,15 @@ protocol SyscallHandlers {
   /// info's handle_count says how many handles it carries.
   /// - peerClosed: No sender is left and the queue is empty.
   mutating func ipcReplyRecv(endpoint: HandleEntry<Object>, args: UserIn<IpcReplyRecvArgs>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64
+
+  /// handle_duplicate (20): Makes another handle to the object `handle` names, with
+  /// `rights`, which must be a subset of the handle's own; the original stays. A server
+  /// keeps the read side of an endpoint and hands clients a write-only duplicate; a
+  /// process shares memory read-only with a duplicate that lacks write.
+  /// - badHandle: handle is not a handle.
+  /// - invalidArgument: rights has a bit the handle lacks.
+  /// - limitReached: The caller's handle table is full.
+  mutating func handleDuplicate(handle: HandleEntry<Object>, rights: UInt32) throws(AbiError) -> (object: Object, rights: Rights)
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -267,13 +278,13 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
         let entry = UserAddress(registers.pointee.arg0)
         let stackTop = UserAddress(registers.pointee.arg1)
         let arg = registers.pointee.arg2
-        let handle = try handlers.reserveHandle()
+        let reserved = try handlers.reserveHandle()
         do throws(AbiError) {
           let object = try handlers.threadSpawn(entry: entry, stackTop: stackTop, arg: arg)
-          handlers.installHandle(object, at: handle, kind: .thread, rights: Rights.wait.union(.manage))
-          return UInt64(handle)
+          handlers.installHandle(object, at: reserved, kind: .thread, rights: Rights.wait.union(.manage))
+          return UInt64(reserved)
         } catch {
-          handlers.cancelHandle(handle)
+          handlers.cancelHandle(reserved)
           throw error
         }
       } catch {
@@ -287,13 +298,13 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       do throws(AbiError) {
         let path = try UserInBuffer<UInt8>(address: registers.pointee.arg0, count: registers.pointee.arg1)
         let args = try UserInBuffer<UInt8>(address: registers.pointee.arg2, count: registers.pointee.arg3)
-        let handle = try handlers.reserveHandle()
+        let reserved = try handlers.reserveHandle()
         do throws(AbiError) {
           let object = try handlers.processSpawn(path: path, args: args)
-          handlers.installHandle(object, at: handle, kind: .process, rights: Rights.wait.union(.manage))
-          return UInt64(handle)
+          handlers.installHandle(object, at: reserved, kind: .process, rights: Rights.wait.union(.manage))
+          return UInt64(reserved)
         } catch {
-          handlers.cancelHandle(handle)
+          handlers.cancelHandle(reserved)
           throw error
         }
       } catch {
@@ -348,13 +359,13 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       let call = SyscallNumber.shmCreate
       do throws(AbiError) {
         let size = registers.pointee.arg0
-        let handle = try handlers.reserveHandle()
+        let reserved = try handlers.reserveHandle()
         do throws(AbiError) {
           let object = try handlers.shmCreate(size: size)
-          handlers.installHandle(object, at: handle, kind: .shm, rights: Rights.read.union(.write).union(.map).union(.transfer))
-          return UInt64(handle)
+          handlers.installHandle(object, at: reserved, kind: .shm, rights: Rights.read.union(.write).union(.map).union(.transfer))
+          return UInt64(reserved)
         } catch {
-          handlers.cancelHandle(handle)
+          handlers.cancelHandle(reserved)
           throw error
         }
       } catch {
@@ -374,13 +385,13 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
     case 13:  // endpoint_create
       let call = SyscallNumber.endpointCreate
       do throws(AbiError) {
-        let handle = try handlers.reserveHandle()
+        let reserved = try handlers.reserveHandle()
         do throws(AbiError) {
           let object = try handlers.endpointCreate()
-          handlers.installHandle(object, at: handle, kind: .endpoint, rights: Rights.read.union(.write).union(.transfer))
-          return UInt64(handle)
+          handlers.installHandle(object, at: reserved, kind: .endpoint, rights: Rights.read.union(.write).union(.transfer))
+          return UInt64(reserved)
         } catch {
-          handlers.cancelHandle(handle)
+          handlers.cancelHandle(reserved)
           throw error
         }
       } catch {
@@ -423,13 +434,13 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
         let path = try UserInBuffer<UInt8>(address: registers.pointee.arg0, count: registers.pointee.arg1)
         let args = try UserInBuffer<UInt8>(address: registers.pointee.arg2, count: registers.pointee.arg3)
         let grants = try UserInBuffer<HandleGrant>(address: registers.pointee.arg4, count: registers.pointee.arg5)
-        let handle = try handlers.reserveHandle()
+        let reserved = try handlers.reserveHandle()
         do throws(AbiError) {
           let object = try handlers.processSpawnHandles(path: path, args: args, grants: grants)
-          handlers.installHandle(object, at: handle, kind: .process, rights: Rights.wait.union(.manage))
-          return UInt64(handle)
+          handlers.installHandle(object, at: reserved, kind: .process, rights: Rights.wait.union(.manage))
+          return UInt64(reserved)
         } catch {
-          handlers.cancelHandle(handle)
+          handlers.cancelHandle(reserved)
           throw error
         }
       } catch {
@@ -452,6 +463,23 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
         let args = try UserIn<IpcReplyRecvArgs>(address: registers.pointee.arg1)
         let info = try UserOut<IpcRecvInfo>(address: registers.pointee.arg2)
         return try handlers.ipcReplyRecv(endpoint: endpoint, args: args, info: info)
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
+    case 20:  // handle_duplicate
+      let call = SyscallNumber.handleDuplicate
+      do throws(AbiError) {
+        let handle = try SyscallResult.handle(registers.pointee.arg0, kind: nil, rights: Rights(), &handlers)
+        let rights = UInt32(truncatingIfNeeded: registers.pointee.arg1)
+        let reserved = try handlers.reserveHandle()
+        do throws(AbiError) {
+          let (object, rights) = try handlers.handleDuplicate(handle: handle, rights: rights)
+          handlers.installHandle(object, at: reserved, kind: nil, rights: rights)
+          return UInt64(reserved)
+        } catch {
+          handlers.cancelHandle(reserved)
+          throw error
+        }
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
@@ -484,6 +512,7 @@ extension SyscallNumber {
       case .processSpawnHandles: error == .invalidArgument || error == .fault || error == .badHandle || error == .accessDenied || error == .notFound || error == .badImage || error == .noMemory || error == .limitReached
       case .ipcCall: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .bufferTooSmall || error == .peerClosed
       case .ipcReplyRecv: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .bufferTooSmall || error == .peerClosed
+      case .handleDuplicate: error == .badHandle || error == .invalidArgument || error == .limitReached
     }
   }
 }

@@ -37,6 +37,7 @@ enum SyscallTrace {
       case 17: "process_spawn_handles"
       case 18: "ipc_call"
       case 19: "ipc_reply_recv"
+      case 20: "handle_duplicate"
       default: nil
     }
   }
@@ -60,6 +61,7 @@ enum SyscallTrace {
       case 17: 6
       case 18: 3
       case 19: 3
+      case 20: 2
       default: 0
     }
   }
@@ -114,6 +116,8 @@ enum SyscallTrace {
       case (19, 0): Argument(name: "endpoint", format: .handle)
       case (19, 1): Argument(name: "args", format: .hex)
       case (19, 2): Argument(name: "info", format: .hex)
+      case (20, 0): Argument(name: "handle", format: .handle)
+      case (20, 1): Argument(name: "rights", format: .unsigned)
       default: nil
     }
   }
@@ -162,6 +166,7 @@ enum SyscallTrace {
       case 17: .handle
       case 18: .unsigned
       case 19: .unsigned
+      case 20: .handle
       default: nil
     }
   }

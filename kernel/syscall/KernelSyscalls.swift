@@ -29,8 +29,8 @@ struct KernelSyscalls: SyscallHandlers {
     return handle
   }
 
-  mutating func installHandle(_ object: KernelObject, at handle: UInt32, kind: HandleKind, rights: Rights) {
-    guard object.kind == kind else {
+  mutating func installHandle(_ object: KernelObject, at handle: UInt32, kind: HandleKind?, rights: Rights) {
+    if let kind, object.kind != kind {
       kernelPanic(.selfCheckFailed, "a handler returned an object of kind \(object.kind.rawValue) for a kind \(kind.rawValue) handle")
     }
     withProcess { $0.fillHandle(handle, with: object, rights: rights) }

@@ -172,4 +172,12 @@ apus_ipc_reply_recv:
     ret
 .size apus_ipc_reply_recv, . - apus_ipc_reply_recv
 
+.global apus_handle_duplicate
+.type apus_handle_duplicate, @function
+apus_handle_duplicate:
+    movl $20, %eax
+    syscall
+    ret
+.size apus_handle_duplicate, . - apus_handle_duplicate
+
 .section .note.GNU-stack, "", @progbits

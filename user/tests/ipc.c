@@ -151,6 +151,20 @@ static void basics_in_one_process(void) {
             ERR(APUS_ERR_PEER_CLOSED));
   expect_eq("...it left the table", apus_handle_close((uint32_t)endpoint), ERR(APUS_ERR_BAD_HANDLE));
 
+  /* handle_duplicate: a second handle with fewer rights; never more. */
+  int64_t both = apus_endpoint_create();
+  int64_t reader_only = apus_handle_duplicate((apus_handle_t)both, APUS_RIGHT_READ);
+  expect_true("duplicate read-only", reader_only > 0 && reader_only != both);
+  expect_eq("the duplicate cannot send", send_bytes(reader_only, "d", 1), ERR(APUS_ERR_ACCESS_DENIED));
+  expect_eq("duplicate with more rights", apus_handle_duplicate((apus_handle_t)reader_only, APUS_RIGHT_READ | APUS_RIGHT_WRITE),
+            ERR(APUS_ERR_INVALID_ARGUMENT));
+  expect_eq("duplicate a bad handle", apus_handle_duplicate(0x4242, APUS_RIGHT_READ), ERR(APUS_ERR_BAD_HANDLE));
+  expect_eq("send on the original", send_bytes(both, "d", 1), 0);
+  expect_eq("close the original: no writer left", apus_handle_close((apus_handle_t)both), 0);
+  expect_eq("the queued message still arrives", receive(reader_only, buffer, sizeof buffer, NULL, 0, &info), 1);
+  expect_eq("then peer_closed", receive(reader_only, buffer, sizeof buffer, NULL, 0, &info), ERR(APUS_ERR_PEER_CLOSED));
+  expect_eq("close the duplicate", apus_handle_close((apus_handle_t)reader_only), 0);
+
   /* A receiver blocked forever can be killed; grants never amplify rights. */
   int64_t lonely = apus_endpoint_create();
   struct apus_handle_grant grant = {(uint32_t)lonely, APUS_RIGHT_READ};

@@ -54,16 +54,25 @@ import Testing
   /// A call that returns a handle: the slot is reserved before the handler runs, the
   /// object goes in with the spec's kind and rights, and a failed handler gives the
   /// slot back. Handlers never type rights themselves.
+  /// A handle of any kind (a duplicate): the handler names the rights, the object
+  /// keeps its own kind, and the Swift binding hands back the raw value.
+  @Test func anyKindHandleResultsCarryTheirRights() {
+    #expect(dispatch.contains("mutating func dup(handle: HandleEntry<Object>, rights: UInt32) throws(AbiError) -> (object: Object, rights: Rights)"))
+    #expect(dispatch.contains("let (object, rights) = try handlers.dup(handle: handle, rights: rights)"))
+    #expect(dispatch.contains("handlers.installHandle(object, at: reserved, kind: nil, rights: rights)"))
+    #expect(swift.contains("public static func dup(handle: UInt32, rights: UInt32) throws(AbiError) -> UInt32"))
+  }
+
   @Test func returnedHandlesAreInstalledWithTheSpecsRights() {
     #expect(dispatch.contains("mutating func timerCreate(ticks: Int32) throws(AbiError) -> Object"))
     #expect(dispatch.contains("""
-              let handle = try handlers.reserveHandle()
+              let reserved = try handlers.reserveHandle()
               do throws(AbiError) {
                 let object = try handlers.timerCreate(ticks: ticks)
-                handlers.installHandle(object, at: handle, kind: .timer, rights: Rights.read)
-                return UInt64(handle)
+                handlers.installHandle(object, at: reserved, kind: .timer, rights: Rights.read)
+                return UInt64(reserved)
               } catch {
-                handlers.cancelHandle(handle)
+                handlers.cancelHandle(reserved)
                 throw error
               }
       """))

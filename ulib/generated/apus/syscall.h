@@ -297,6 +297,7 @@ _Static_assert(offsetof(struct apus_handle_grant, rights) == 4, "abigen: offseto
 #define APUS_SYS_PROCESS_SPAWN_HANDLES 17
 #define APUS_SYS_IPC_CALL 18
 #define APUS_SYS_IPC_REPLY_RECV 19
+#define APUS_SYS_HANDLE_DUPLICATE 20
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -490,6 +491,16 @@ int64_t apus_ipc_call(apus_handle_t endpoint, const struct apus_ipc_call_args *a
  * APUS_ERR_PEER_CLOSED (No sender is left and the queue is empty.) May block.
  */
 int64_t apus_ipc_reply_recv(apus_handle_t endpoint, const struct apus_ipc_reply_recv_args *args, struct apus_ipc_recv_info *info);
+
+/**
+ * Makes another handle to the object `handle` names, with `rights`, which must be a
+ * subset of the handle's own; the original stays. A server keeps the read side of an
+ * endpoint and hands clients a write-only duplicate; a process shares memory read-only
+ * with a duplicate that lacks write. Returns: The new handle, of the same kind. Errors:
+ * APUS_ERR_BAD_HANDLE (handle is not a handle.); APUS_ERR_INVALID_ARGUMENT (rights has
+ * a bit the handle lacks.); APUS_ERR_LIMIT_REACHED (The caller's handle table is full.)
+ */
+int64_t apus_handle_duplicate(apus_handle_t handle, uint32_t rights);
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,8 @@ func apus_process_spawn_handles(_ path: UnsafePointer<UInt8>?, _ path_len: UInt6
 func apus_ipc_call(_ endpoint: UInt32, _ args: UnsafeRawPointer?, _ info: UnsafeMutableRawPointer?) -> Int64
 @_extern(c, "apus_ipc_reply_recv")
 func apus_ipc_reply_recv(_ endpoint: UInt32, _ args: UnsafeRawPointer?, _ info: UnsafeMutableRawPointer?) -> Int64
+@_extern(c, "apus_handle_duplicate")
+func apus_handle_duplicate(_ handle: UInt32, _ rights: UInt32) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -374,6 +376,18 @@ public enum Sys {
     var info = IpcRecvInfo()
     let value = try withUnsafeMutablePointer(to: &argsCopy) { argsPointer throws(AbiError) in try withUnsafeMutablePointer(to: &info) { infoPointer throws(AbiError) in try check(apus_ipc_reply_recv(endpoint.raw, UnsafePointer(argsPointer), infoPointer)) } }
     return (result: value, info: info)
+  }
+
+  /// handle_duplicate: Makes another handle to the object `handle` names, with
+  /// `rights`, which must be a subset of the handle's own; the original stays. A server
+  /// keeps the read side of an endpoint and hands clients a write-only duplicate; a
+  /// process shares memory read-only with a duplicate that lacks write.
+  /// - Throws `.badHandle`: handle is not a handle.
+  /// - Throws `.invalidArgument`: rights has a bit the handle lacks.
+  /// - Throws `.limitReached`: The caller's handle table is full.
+  @discardableResult public static func handleDuplicate(handle: UInt32, rights: UInt32) throws(AbiError) -> UInt32 {
+    let value = try check(apus_handle_duplicate(handle, rights))
+    return UInt32(truncatingIfNeeded: value)
   }
 
   /// A raw result: the value, or the error it encodes.

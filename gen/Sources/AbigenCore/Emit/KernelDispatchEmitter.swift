@@ -52,8 +52,8 @@ struct KernelDispatchEmitter {
       out.line("mutating func undeclaredError(_ error: AbiError, from call: SyscallNumber)")
       out.doc("Takes a free slot in the caller's handle table for a call that returns a handle, before the call makes its object: the value it will have, which names nothing until installHandle fills it. limitReached when the table is full.", style: .swift)
       out.line("mutating func reserveHandle() throws(AbiError) -> UInt32")
-      out.doc("Fills a reserved slot with the object a call returned, with the kind and rights the spec declares for that call's result.", style: .swift)
-      out.line("mutating func installHandle(_ object: Object, at handle: UInt32, kind: HandleKind, rights: Rights)")
+      out.doc("Fills a reserved slot with the object a call returned, with the kind and rights the spec declares for that call's result (kind nil: a call returning a handle of any kind, which names the object's own kind and chose the rights).", style: .swift)
+      out.line("mutating func installHandle(_ object: Object, at handle: UInt32, kind: HandleKind?, rights: Rights)")
       out.doc("Frees a reserved slot whose call failed.", style: .swift)
       out.line("mutating func cancelHandle(_ handle: UInt32)")
       for call in calls {
@@ -146,7 +146,7 @@ struct KernelDispatchEmitter {
     guard let result = call.returns else { return nil }
     switch result.typeName {
     case SpecVocabulary.never: return "Never"
-    case SpecVocabulary.handle: return "Object"
+    case SpecVocabulary.handle: return result.kind == SpecVocabulary.anyKind ? "(object: Object, rights: Rights)" : "Object"
     case SpecVocabulary.userAddress: return GeneratedText.kernelUserAddress
     default: return scope.swiftType(result.typeName)
     }
@@ -195,17 +195,22 @@ struct KernelDispatchEmitter {
   /// A call that returns a handle: the slot is reserved first (a full table fails
   /// before anything is made), the object goes in with the spec's kind and rights.
   private func installing(_ result: ReturnDecl, _ invocation: String, _ out: SourceWriter) {
-    let kind = Names.lowerCamel(result.kind ?? SpecVocabulary.anyKind)
-    out.line("let handle = try handlers.reserveHandle()")
+    out.line("let reserved = try handlers.reserveHandle()")
     out.line("do throws(AbiError) {")
     out.indented {
-      out.line("let object = try \(invocation)")
-      out.line("handlers.installHandle(object, at: handle, kind: .\(kind), rights: \(rightsExpression(result.rights)))")
-      out.line("return UInt64(handle)")
+      if result.kind == SpecVocabulary.anyKind {
+        out.line("let (object, rights) = try \(invocation)")
+        out.line("handlers.installHandle(object, at: reserved, kind: nil, rights: rights)")
+      } else {
+        out.line("let object = try \(invocation)")
+        let kind = Names.lowerCamel(result.kind ?? SpecVocabulary.anyKind)
+        out.line("handlers.installHandle(object, at: reserved, kind: .\(kind), rights: \(rightsExpression(result.rights)))")
+      }
+      out.line("return UInt64(reserved)")
     }
     out.line("} catch {")
     out.indented {
-      out.line("handlers.cancelHandle(handle)")
+      out.line("handlers.cancelHandle(reserved)")
       out.line("throw error")
     }
     out.line("}")

@@ -159,8 +159,12 @@ struct SwiftSyscallsEmitter {
     if let result = call.returns, !call.neverReturns {
       switch result.typeName {
       case SpecVocabulary.handle:
-        let type = Self.handleTypeName(result.kind ?? "")
-        results.append(("result", type, "\(type)(adopting: UInt32(truncatingIfNeeded: value))"))
+        if result.kind == SpecVocabulary.anyKind {
+          results.append(("result", "UInt32", "UInt32(truncatingIfNeeded: value)"))  // the caller knows the kind
+        } else {
+          let type = Self.handleTypeName(result.kind ?? "")
+          results.append(("result", type, "\(type)(adopting: UInt32(truncatingIfNeeded: value))"))
+        }
       case SpecVocabulary.userAddress:
         results.append(("result", "UInt", "UInt(value)"))
       default:

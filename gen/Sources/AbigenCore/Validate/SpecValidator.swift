@@ -200,6 +200,15 @@ public enum SpecValidator {
           if !abi.handleKinds.contains(where: { $0.name == kind }) {
             problems.add(result.origin.at("kind"), "unknown handle kind '\(kind)' returned by '\(call.name)'")
           }
+        } else if result.kind == SpecVocabulary.anyKind {
+          // A handle to whatever a handle argument names (handle_duplicate): the call
+          // decides its rights, never more than that argument's.
+          if !result.rights.isEmpty {
+            problems.add(result.origin.at("rights"), "'\(call.name)' returns a handle of any kind: its rights come from the call, so declare none")
+          }
+          if !call.arguments.contains(where: { $0.typeName == SpecVocabulary.handle && $0.pointer == nil }) {
+            problems.add(result.origin.at("kind"), "'\(call.name)' returns a handle of any kind, so it must take the handle it derives it from")
+          }
         } else {
           problems.add(result.origin.at("type"), "'\(call.name)' returns a handle: say its kind")
         }

@@ -13,6 +13,7 @@ enum SyscallNumber: UInt64 {
   case handleClose = 5
   case exit = 6
   case now = 7
+  case dup = 8
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -52,8 +53,9 @@ protocol SyscallHandlers {
   /// until installHandle fills it. limitReached when the table is full.
   mutating func reserveHandle() throws(AbiError) -> UInt32
   /// Fills a reserved slot with the object a call returned, with the kind and rights
-  /// the spec declares for that call's result.
-  mutating func installHandle(_ object: Object, at handle: UInt32, kind: HandleKind, rights: Rights)
+  /// the spec declares for that call's result (kind nil: a call returning a handle of
+  /// any kind, which names the object's own kind and chose the rights).
+  mutating func installHandle(_ object: Object, at handle: UInt32, kind: HandleKind?, rights: Rights)
   /// Frees a reserved slot whose call failed.
   mutating func cancelHandle(_ handle: UInt32)
 
@@ -90,6 +92,11 @@ protocol SyscallHandlers {
 
   /// now (7): The time.
   mutating func now() -> UserAddress
+
+  /// dup (8): Another handle to the same object.
+  /// - badHandle: Not a handle.
+  /// - limitReached: The handle table is full.
+  mutating func dup(handle: HandleEntry<Object>, rights: UInt32) throws(AbiError) -> (object: Object, rights: Rights)
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -134,13 +141,13 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       let call = SyscallNumber.timerCreate
       do throws(AbiError) {
         let ticks = Int32(truncatingIfNeeded: registers.pointee.arg0)
-        let handle = try handlers.reserveHandle()
+        let reserved = try handlers.reserveHandle()
         do throws(AbiError) {
           let object = try handlers.timerCreate(ticks: ticks)
-          handlers.installHandle(object, at: handle, kind: .timer, rights: Rights.read)
-          return UInt64(handle)
+          handlers.installHandle(object, at: reserved, kind: .timer, rights: Rights.read)
+          return UInt64(reserved)
         } catch {
-          handlers.cancelHandle(handle)
+          handlers.cancelHandle(reserved)
           throw error
         }
       } catch {
@@ -160,6 +167,23 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       handlers.exit(code: code)
     case 7:  // now
       return (handlers.now()).value
+    case 8:  // dup
+      let call = SyscallNumber.dup
+      do throws(AbiError) {
+        let handle = try SyscallResult.handle(registers.pointee.arg0, kind: nil, rights: Rights(), &handlers)
+        let rights = UInt32(truncatingIfNeeded: registers.pointee.arg1)
+        let reserved = try handlers.reserveHandle()
+        do throws(AbiError) {
+          let (object, rights) = try handlers.dup(handle: handle, rights: rights)
+          handlers.installHandle(object, at: reserved, kind: nil, rights: rights)
+          return UInt64(reserved)
+        } catch {
+          handlers.cancelHandle(reserved)
+          throw error
+        }
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -176,6 +200,7 @@ extension SyscallNumber {
       case .handleClose: error == .badHandle
       case .exit: false
       case .now: false
+      case .dup: error == .badHandle || error == .limitReached
     }
   }
 }

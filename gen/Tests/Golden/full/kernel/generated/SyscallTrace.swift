@@ -24,6 +24,7 @@ enum SyscallTrace {
       case 5: "handle_close"
       case 6: "exit"
       case 7: "now"
+      case 8: "dup"
       default: nil
     }
   }
@@ -36,6 +37,7 @@ enum SyscallTrace {
       case 4: 1
       case 5: 1
       case 6: 1
+      case 8: 2
       default: 0
     }
   }
@@ -54,6 +56,8 @@ enum SyscallTrace {
       case (4, 0): Argument(name: "ticks", format: .signed)
       case (5, 0): Argument(name: "handle", format: .handle)
       case (6, 0): Argument(name: "code", format: .signed)
+      case (8, 0): Argument(name: "handle", format: .handle)
+      case (8, 1): Argument(name: "rights", format: .unsigned)
       default: nil
     }
   }
@@ -87,6 +91,7 @@ enum SyscallTrace {
       case 3: .unsigned
       case 4: .handle
       case 7: .hex
+      case 8: .handle
       default: nil
     }
   }

@@ -117,6 +117,7 @@ _Static_assert(offsetof(struct apus_stat, flags) == 16, "abigen: offsetof(struct
 #define APUS_SYS_HANDLE_CLOSE 5
 #define APUS_SYS_EXIT 6
 #define APUS_SYS_NOW 7
+#define APUS_SYS_DUP 8
 /* 1: old_read, removed in v1. */
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
@@ -156,6 +157,12 @@ _Noreturn void apus_exit(int64_t code);
 
 /** The time. Returns: A clock page. */
 int64_t apus_now(void);
+
+/**
+ * Another handle to the same object. Returns: The copy. Errors: APUS_ERR_BAD_HANDLE
+ * (Not a handle.); APUS_ERR_LIMIT_REACHED (The handle table is full.)
+ */
+int64_t apus_dup(apus_handle_t handle, uint32_t rights);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,8 @@ func apus_handle_close(_ handle: UInt32) -> Int64
 func apus_exit(_ code: Int64)
 @_extern(c, "apus_now")
 func apus_now() -> Int64
+@_extern(c, "apus_dup")
+func apus_dup(_ handle: UInt32, _ rights: UInt32) -> Int64
 
 /// A handle to a file. Owning: dropping it closes the handle.
 @frozen
@@ -120,6 +122,14 @@ public enum Sys {
   @discardableResult public static func now() -> UInt {
     let value = UInt64(bitPattern: apus_now())
     return UInt(value)
+  }
+
+  /// dup: Another handle to the same object.
+  /// - Throws `.badHandle`: Not a handle.
+  /// - Throws `.limitReached`: The handle table is full.
+  @discardableResult public static func dup(handle: UInt32, rights: UInt32) throws(AbiError) -> UInt32 {
+    let value = try check(apus_dup(handle, rights))
+    return UInt32(truncatingIfNeeded: value)
   }
 
   /// A raw result: the value, or the error it encodes.
