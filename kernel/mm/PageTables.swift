@@ -160,18 +160,25 @@ struct PageTables {
 
   /// The physical address and leaf flags `virtual` maps to, or nil.
   func translate(_ virtual: UInt64) -> (physical: UInt64, flags: PageFlags)? {
-    var table = root
-    for level in stride(from: 4, through: 1, by: -1) {
-      let entry = Self.entries(table)[Self.index(virtual, level)]
-      guard entry & PageFlags.present.rawValue != 0 else { return nil }
-      if level == 1 || (level == 2 && entry & PageFlags.huge.rawValue != 0) {
-        let pageMask: UInt64 = level == 1 ? 0xfff : 0x1f_ffff
-        let base = entry & Self.addressMask & ~pageMask
-        return (base | (virtual & pageMask), PageFlags(rawValue: entry & ~Self.addressMask))
-      }
-      table = entry & Self.addressMask
+    // Unrolled (no 1 GiB pages exist): IPC copies walk this for every page they touch.
+    let present = PageFlags.present.rawValue
+    let pml4e = Self.entries(root)[Self.slot(virtual, 39)]
+    guard pml4e & present != 0 else { return nil }
+    let pdpte = Self.entries(pml4e & Self.addressMask)[Self.slot(virtual, 30)]
+    guard pdpte & present != 0 else { return nil }
+    let pde = Self.entries(pdpte & Self.addressMask)[Self.slot(virtual, 21)]
+    guard pde & present != 0 else { return nil }
+    if pde & PageFlags.huge.rawValue != 0 {
+      return ((pde & Self.addressMask & ~0x1f_ffff) | (virtual & 0x1f_ffff), PageFlags(rawValue: pde & ~Self.addressMask))
     }
-    return nil
+    let pte = Self.entries(pde & Self.addressMask)[Self.slot(virtual, 12)]
+    guard pte & present != 0 else { return nil }
+    return ((pte & Self.addressMask) | (virtual & 0xfff), PageFlags(rawValue: pte & ~Self.addressMask))
+  }
+
+  @inline(__always)
+  private static func slot(_ virtual: UInt64, _ shift: UInt64) -> Int {
+    Int(truncatingIfNeeded: (virtual &>> shift) & 0x1ff)
   }
 
   /// Creates the second-level table under the PML4 slot of `virtual`, if missing. The
