@@ -60,7 +60,8 @@ import Testing
       sources.append("\(folder.path)/\(file.path)")
     }
     let run = try runTool("swiftc", Self.embedded + ["-enable-experimental-feature", "Extern", "-module-name", "ApusUser", "-c"]
-      + sources + [Repo.path("ulib/swift/runtime/MessageTransport.swift"), "-o", "\(folder.path)/user.o"])
+      + sources + [Repo.path("ulib/swift/runtime/MessageTransport.swift"), Repo.path("ulib/swift/runtime/IpcTransport.swift"),
+                   "-o", "\(folder.path)/user.o"])
     #expect(run.status == 0, "\(run.output)")
   }
 
@@ -114,23 +115,33 @@ import Testing
       import Glibc
       struct Loopback<Server: BlockProtocol.Server>: MessageTransport {
         var server: Server
-        mutating func call(_ request: UnsafeRawBufferPointer, reply: UnsafeMutableRawBufferPointer) throws(AbiError) -> Int {
-          BlockProtocol.serve(&server, request: request, reply: reply)
+        mutating func call(_ request: UnsafeRawBufferPointer, handles: MessageHandles,
+                           reply: UnsafeMutableRawBufferPointer, replyHandles: inout MessageHandles) throws(AbiError) -> Int {
+          var incoming = handles
+          return BlockProtocol.serve(&server, request: request, handles: &incoming, reply: reply, replyHandles: &replyHandles)
         }
       }
+      typealias H = MessageHandles
       struct Disk: BlockProtocol.Server {
-        mutating func info(_ request: BlockProtocol.InfoRequest, reply: inout BlockProtocol.InfoReply) -> BlockProtocol.Status {
+        var attached: UInt32 = 0
+        mutating func info(_ request: BlockProtocol.InfoRequest, handles: inout H, reply: inout BlockProtocol.InfoReply, replyHandles: inout H) -> BlockProtocol.Status {
           reply.blockSize = 512; reply.blockCount = 2048; reply.generation = 7; return .ok
         }
-        mutating func attachBuffer(_ request: BlockProtocol.AttachBufferRequest, reply: inout BlockProtocol.AttachBufferReply) -> BlockProtocol.Status { .ok }
-        mutating func read(_ request: BlockProtocol.ReadRequest, reply: inout BlockProtocol.ReadReply) -> BlockProtocol.Status {
+        mutating func attachBuffer(_ request: BlockProtocol.AttachBufferRequest, handles: inout H, reply: inout BlockProtocol.AttachBufferReply, replyHandles: inout H) -> BlockProtocol.Status {
+          // Keeps the buffer handle that came with the request; answers with a handle of its own.
+          guard let buffer = handles.take(0) else { return .badRequest }
+          attached = buffer
+          replyHandles.append(buffer + 100)
+          return .ok
+        }
+        mutating func read(_ request: BlockProtocol.ReadRequest, handles: inout H, reply: inout BlockProtocol.ReadReply, replyHandles: inout H) -> BlockProtocol.Status {
           guard request.count > 0, request.count <= BlockProtocol.maxBlocksPerRequest else { return .badRequest }
           guard request.lba + UInt64(request.count) <= 2048 else { return .outOfRange }
           reply.count = request.count
           return .ok
         }
-        mutating func write(_ request: BlockProtocol.WriteRequest, reply: inout BlockProtocol.WriteReply) -> BlockProtocol.Status { .readOnly }
-        mutating func flush(_ request: BlockProtocol.FlushRequest, reply: inout BlockProtocol.FlushReply) -> BlockProtocol.Status { .ok }
+        mutating func write(_ request: BlockProtocol.WriteRequest, handles: inout H, reply: inout BlockProtocol.WriteReply, replyHandles: inout H) -> BlockProtocol.Status { .readOnly }
+        mutating func flush(_ request: BlockProtocol.FlushRequest, handles: inout H, reply: inout BlockProtocol.FlushReply, replyHandles: inout H) -> BlockProtocol.Status { .ok }
       }
       func fail(_ what: String) -> Never { print("FAIL: " + what); exit(1) }
       var client = BlockProtocol.Client(transport: Loopback(server: Disk()))
@@ -139,6 +150,11 @@ import Testing
         guard info.blockSize == 512, info.blockCount == 2048, info.generation == 7, info.header.id == 1 else { fail("info") }
         let read = try client.read(lba: 10, count: 4, flags: [.fua], bufferOffset: 0)
         guard read.count == 4, read.header.id == 2 else { fail("read") }
+        // Handles travel both ways beside the bytes.
+        _ = try client.attachBuffer(bufferSize: 4096, handles: MessageHandles(42))
+        guard client.replyHandles.count == 1, client.replyHandles[0] == 142 else { fail("handles") }
+        do { _ = try client.attachBuffer(bufferSize: 4096); fail("attach without a handle accepted") }
+        catch .status(let status) { guard status == .badRequest else { fail("attach status") } }
       } catch { fail("unexpected \\(error)") }
       do { _ = try client.read(lba: 2047, count: 4, flags: [], bufferOffset: 0); fail("out of range accepted") }
       catch .status(let status) { guard status == .outOfRange else { fail("status \\(status.rawValue)") } }
@@ -150,11 +166,12 @@ import Testing
       var disk = Disk()
       var reply = [UInt8](repeating: 0, count: 64)
       var unknown = MsgHeader(op: 99, status: 0, id: 5)
-      let length = withUnsafeBytes(of: &unknown) { request in reply.withUnsafeMutableBytes { BlockProtocol.serve(&disk, request: request, reply: $0) } }
+      var none = MessageHandles(), noReplyHandles = MessageHandles()
+      let length = withUnsafeBytes(of: &unknown) { request in reply.withUnsafeMutableBytes { BlockProtocol.serve(&disk, request: request, handles: &none, reply: $0, replyHandles: &noReplyHandles) } }
       let answer = reply.withUnsafeBytes { $0.loadUnaligned(as: MsgHeader.self) }
       guard length == 16, answer.status == BlockProtocol.Status.badRequest.rawValue, answer.id == 5 else { fail("unknown op") }
       let short = [UInt8](repeating: 0, count: 8)
-      let shortLength = short.withUnsafeBytes { request in reply.withUnsafeMutableBytes { BlockProtocol.serve(&disk, request: request, reply: $0) } }
+      let shortLength = short.withUnsafeBytes { request in reply.withUnsafeMutableBytes { BlockProtocol.serve(&disk, request: request, handles: &none, reply: $0, replyHandles: &noReplyHandles) } }
       guard shortLength == 16 else { fail("short request") }
       guard AbiLayout.verify(), BlockProtocol.Layout.verify(), FsProtocol.Layout.verify(), PkgProtocol.Layout.verify() else { fail("layout") }
       print("roundtrip ok")

@@ -148,8 +148,9 @@ import Testing
 
   @Test func protocolClientAndServerComeFromOneSpec() {
     let widget = generated(files, "ulib/swift/generated/WidgetProtocol.swift")
-    #expect(widget.contains("public mutating func fetch(widget: UInt64, bufferOffset: UInt64, bufferLen: UInt32) throws(Failure) -> FetchReply"))
-    #expect(widget.contains("mutating func fetch(_ request: FetchRequest, reply: inout FetchReply) -> Status"))
+    #expect(widget.contains("public mutating func fetch(widget: UInt64, bufferOffset: UInt64, bufferLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> FetchReply"))
+    #expect(widget.contains("mutating func fetch(_ request: FetchRequest, handles: inout MessageHandles, reply: inout FetchReply, replyHandles: inout MessageHandles) -> Status"))
+    #expect(widget.contains("do { reply = try transport.exchange(request, handles: handles, expecting: Reply.self, replyHandles: &replyHandles) } catch { throw .transport(error) }"))
     #expect(widget.contains("return MessageCodec.reject(header, status: Status.badRequest.rawValue, into: reply)"))
     let c = generated(files, "ulib/generated/apus/widget.h")
     #expect(c.contains("struct apus_widget_fetch_request {\n    struct apus_msg_header header;"))

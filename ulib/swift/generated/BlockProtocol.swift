@@ -331,30 +331,32 @@ public enum BlockProtocol {
   }
 
   /// Calls a block server over `transport`. Each call numbers its request and checks
-  /// that the reply answers it.
+  /// that the reply answers it. Handles go with a request through its `handles`
+  /// argument; the last reply's are in `replyHandles`, the caller's to keep or close.
   public struct Client<Transport: MessageTransport> {
     public var transport: Transport
+    public private(set) var replyHandles = MessageHandles()
     private var nextID: UInt64 = 1
 
     public init(transport: Transport) { self.transport = transport }
 
     /// info: Describes the device.
-    public mutating func info() throws(Failure) -> InfoReply {
+    public mutating func info(handles: MessageHandles = MessageHandles()) throws(Failure) -> InfoReply {
       var request = InfoRequest()
       request.header = MsgHeader(op: Op.info.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: InfoReply.self)
+      return try exchange(request, handles: handles, expecting: InfoReply.self)
     }
 
     /// attach_buffer: Attaches the shared buffer that reads and writes use. The shm
     /// handle is sent with this message; attaching again replaces the old buffer.
     /// - Fails with `.badRequest`: No shm handle came with the message, or buffer_size
     /// exceeds it.
-    public mutating func attachBuffer(bufferSize: UInt64) throws(Failure) -> AttachBufferReply {
+    public mutating func attachBuffer(bufferSize: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> AttachBufferReply {
       var request = AttachBufferRequest(bufferSize: bufferSize)
       request.header = MsgHeader(op: Op.attachBuffer.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: AttachBufferReply.self)
+      return try exchange(request, handles: handles, expecting: AttachBufferReply.self)
     }
 
     /// read: Reads count blocks starting at lba into the shared buffer. Shared buffer
@@ -364,11 +366,11 @@ public enum BlockProtocol {
     /// - Fails with `.badRequest`: count or the buffer range is invalid.
     /// - Fails with `.noBuffer`: Nothing attached.
     /// - Fails with `.notReady`: Stale generation.
-    public mutating func read(lba: UInt64, count: UInt32, flags: RequestFlags, bufferOffset: UInt64) throws(Failure) -> ReadReply {
+    public mutating func read(lba: UInt64, count: UInt32, flags: RequestFlags, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> ReadReply {
       var request = ReadRequest(lba: lba, count: count, flags: flags, bufferOffset: bufferOffset)
       request.header = MsgHeader(op: Op.read.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: ReadReply.self)
+      return try exchange(request, handles: handles, expecting: ReadReply.self)
     }
 
     /// write: Writes count blocks starting at lba from the shared buffer. Shared buffer
@@ -379,26 +381,27 @@ public enum BlockProtocol {
     /// - Fails with `.noBuffer`: Nothing attached.
     /// - Fails with `.readOnly`: The device is read-only.
     /// - Fails with `.notReady`: Stale generation.
-    public mutating func write(lba: UInt64, count: UInt32, flags: RequestFlags, bufferOffset: UInt64) throws(Failure) -> WriteReply {
+    public mutating func write(lba: UInt64, count: UInt32, flags: RequestFlags, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> WriteReply {
       var request = WriteRequest(lba: lba, count: count, flags: flags, bufferOffset: bufferOffset)
       request.header = MsgHeader(op: Op.write.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: WriteReply.self)
+      return try exchange(request, handles: handles, expecting: WriteReply.self)
     }
 
     /// flush: Makes every completed write durable.
     /// - Fails with `.ioError`: The device failed the flush.
     /// - Fails with `.notReady`: Stale generation.
-    public mutating func flush(flags: RequestFlags) throws(Failure) -> FlushReply {
+    public mutating func flush(flags: RequestFlags, handles: MessageHandles = MessageHandles()) throws(Failure) -> FlushReply {
       var request = FlushRequest(flags: flags)
       request.header = MsgHeader(op: Op.flush.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: FlushReply.self)
+      return try exchange(request, handles: handles, expecting: FlushReply.self)
     }
 
-    private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, expecting: Reply.Type) throws(Failure) -> Reply {
+    private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply {
       let reply: Reply?
-      do { reply = try transport.exchange(request, expecting: Reply.self) } catch { throw .transport(error) }
+      replyHandles = MessageHandles()
+      do { reply = try transport.exchange(request, handles: handles, expecting: Reply.self, replyHandles: &replyHandles) } catch { throw .transport(error) }
       guard let reply, reply.header.op == request.header.op, reply.header.id == request.header.id else {
         throw .malformedReply
       }
@@ -409,25 +412,28 @@ public enum BlockProtocol {
   }
 
   /// What a block server implements: one handler per op. A handler fills in the reply's
-  /// fields (the header is set for it) and returns the status.
+  /// fields (the header is set for it) and returns the status. It takes the request's
+  /// handles it keeps out of `handles` (MessageHandles.take; the serving loop closes
+  /// the rest) and puts handles for the reply in `replyHandles`.
   public protocol Server {
     /// info: Describes the device.
-    mutating func info(_ request: InfoRequest, reply: inout InfoReply) -> Status
+    mutating func info(_ request: InfoRequest, handles: inout MessageHandles, reply: inout InfoReply, replyHandles: inout MessageHandles) -> Status
     /// attach_buffer: Attaches the shared buffer that reads and writes use. The shm
     /// handle is sent with this message; attaching again replaces the old buffer.
-    mutating func attachBuffer(_ request: AttachBufferRequest, reply: inout AttachBufferReply) -> Status
+    mutating func attachBuffer(_ request: AttachBufferRequest, handles: inout MessageHandles, reply: inout AttachBufferReply, replyHandles: inout MessageHandles) -> Status
     /// read: Reads count blocks starting at lba into the shared buffer.
-    mutating func read(_ request: ReadRequest, reply: inout ReadReply) -> Status
+    mutating func read(_ request: ReadRequest, handles: inout MessageHandles, reply: inout ReadReply, replyHandles: inout MessageHandles) -> Status
     /// write: Writes count blocks starting at lba from the shared buffer.
-    mutating func write(_ request: WriteRequest, reply: inout WriteReply) -> Status
+    mutating func write(_ request: WriteRequest, handles: inout MessageHandles, reply: inout WriteReply, replyHandles: inout MessageHandles) -> Status
     /// flush: Makes every completed write durable.
-    mutating func flush(_ request: FlushRequest, reply: inout FlushReply) -> Status
+    mutating func flush(_ request: FlushRequest, handles: inout MessageHandles, reply: inout FlushReply, replyHandles: inout MessageHandles) -> Status
   }
 
   /// Serves one request: decodes it, runs the handler for its op and encodes the reply
   /// into `reply`. Returns the reply's length. A request that is too short or names an
-  /// unknown op is answered with badRequest.
-  public static func serve<S: Server>(_ server: inout S, request: UnsafeRawBufferPointer, reply: UnsafeMutableRawBufferPointer) -> Int {
+  /// unknown op is answered with badRequest. Request handles the handler does not take
+  /// stay in `handles`, for the caller to close.
+  public static func serve<S: Server>(_ server: inout S, request: UnsafeRawBufferPointer, handles: inout MessageHandles, reply: UnsafeMutableRawBufferPointer, replyHandles: inout MessageHandles) -> Int {
     guard let header = MessageCodec.decode(MsgHeader.self, from: request) else {
       return MessageCodec.reject(MsgHeader(), status: Status.badRequest.rawValue, into: reply)
     }
@@ -438,7 +444,7 @@ public enum BlockProtocol {
         }
         var answer = InfoReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.info(message, reply: &answer).rawValue
+        answer.header.status = server.info(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .attachBuffer:
         guard let message = MessageCodec.decode(AttachBufferRequest.self, from: request) else {
@@ -446,7 +452,7 @@ public enum BlockProtocol {
         }
         var answer = AttachBufferReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.attachBuffer(message, reply: &answer).rawValue
+        answer.header.status = server.attachBuffer(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .read:
         guard let message = MessageCodec.decode(ReadRequest.self, from: request) else {
@@ -454,7 +460,7 @@ public enum BlockProtocol {
         }
         var answer = ReadReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.read(message, reply: &answer).rawValue
+        answer.header.status = server.read(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .write:
         guard let message = MessageCodec.decode(WriteRequest.self, from: request) else {
@@ -462,7 +468,7 @@ public enum BlockProtocol {
         }
         var answer = WriteReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.write(message, reply: &answer).rawValue
+        answer.header.status = server.write(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .flush:
         guard let message = MessageCodec.decode(FlushRequest.self, from: request) else {
@@ -470,7 +476,7 @@ public enum BlockProtocol {
         }
         var answer = FlushReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.flush(message, reply: &answer).rawValue
+        answer.header.status = server.flush(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       default:
         return MessageCodec.reject(header, status: Status.badRequest.rawValue, into: reply)

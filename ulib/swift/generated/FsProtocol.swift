@@ -675,9 +675,11 @@ public enum FsProtocol {
   }
 
   /// Calls a fs server over `transport`. Each call numbers its request and checks that
-  /// the reply answers it.
+  /// the reply answers it. Handles go with a request through its `handles` argument;
+  /// the last reply's are in `replyHandles`, the caller's to keep or close.
   public struct Client<Transport: MessageTransport> {
     public var transport: Transport
+    public private(set) var replyHandles = MessageHandles()
     private var nextID: UInt64 = 1
 
     public init(transport: Transport) { self.transport = transport }
@@ -686,11 +688,11 @@ public enum FsProtocol {
     /// message).
     /// - Fails with `.badRequest`: No shm handle came with the message, or buffer_size
     /// exceeds it.
-    public mutating func attachBuffer(bufferSize: UInt64) throws(Failure) -> AttachBufferReply {
+    public mutating func attachBuffer(bufferSize: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> AttachBufferReply {
       var request = AttachBufferRequest(bufferSize: bufferSize)
       request.header = MsgHeader(op: Op.attachBuffer.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: AttachBufferReply.self)
+      return try exchange(request, handles: handles, expecting: AttachBufferReply.self)
     }
 
     /// open: Opens (or with create, creates) the file or directory at a path. Shared
@@ -705,20 +707,20 @@ public enum FsProtocol {
     /// bit.
     /// - Fails with `.nameTooLong`: The path is too long.
     /// - Fails with `.readOnly`: write was asked of a read-only filesystem.
-    public mutating func open(pathOffset: UInt64, pathLen: UInt32, flags: OpenFlags, mode: UInt32) throws(Failure) -> OpenReply {
+    public mutating func open(pathOffset: UInt64, pathLen: UInt32, flags: OpenFlags, mode: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> OpenReply {
       var request = OpenRequest(pathOffset: pathOffset, pathLen: pathLen, flags: flags, mode: mode)
       request.header = MsgHeader(op: Op.open.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: OpenReply.self)
+      return try exchange(request, handles: handles, expecting: OpenReply.self)
     }
 
     /// close: Closes an open file.
     /// - Fails with `.badFile`: The id is not open.
-    public mutating func close(file: UInt64) throws(Failure) -> CloseReply {
+    public mutating func close(file: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> CloseReply {
       var request = CloseRequest(file: file)
       request.header = MsgHeader(op: Op.close.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: CloseReply.self)
+      return try exchange(request, handles: handles, expecting: CloseReply.self)
     }
 
     /// read: Reads from an open file at an offset into the shared buffer. Shared buffer
@@ -727,11 +729,11 @@ public enum FsProtocol {
     /// - Fails with `.isDirectory`: The file is a directory.
     /// - Fails with `.ioError`: The block service failed.
     /// - Fails with `.badRequest`: The buffer range is invalid.
-    public mutating func read(file: UInt64, offset: UInt64, length: UInt32, bufferOffset: UInt64) throws(Failure) -> ReadReply {
+    public mutating func read(file: UInt64, offset: UInt64, length: UInt32, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> ReadReply {
       var request = ReadRequest(file: file, offset: offset, length: length, bufferOffset: bufferOffset)
       request.header = MsgHeader(op: Op.read.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: ReadReply.self)
+      return try exchange(request, handles: handles, expecting: ReadReply.self)
     }
 
     /// write: Writes to an open file at an offset from the shared buffer, growing the
@@ -741,11 +743,11 @@ public enum FsProtocol {
     /// - Fails with `.ioError`: The block service failed.
     /// - Fails with `.badRequest`: The buffer range is invalid.
     /// - Fails with `.readOnly`: The filesystem is read-only.
-    public mutating func write(file: UInt64, offset: UInt64, length: UInt32, bufferOffset: UInt64) throws(Failure) -> WriteReply {
+    public mutating func write(file: UInt64, offset: UInt64, length: UInt32, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> WriteReply {
       var request = WriteRequest(file: file, offset: offset, length: length, bufferOffset: bufferOffset)
       request.header = MsgHeader(op: Op.write.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: WriteReply.self)
+      return try exchange(request, handles: handles, expecting: WriteReply.self)
     }
 
     /// stat: Describes the file at a path. Shared buffer (in): The path.
@@ -754,11 +756,11 @@ public enum FsProtocol {
     /// - Fails with `.ioError`: The block service failed.
     /// - Fails with `.badRequest`: The path range is invalid.
     /// - Fails with `.nameTooLong`: The path is too long.
-    public mutating func stat(pathOffset: UInt64, pathLen: UInt32) throws(Failure) -> StatReply {
+    public mutating func stat(pathOffset: UInt64, pathLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> StatReply {
       var request = StatRequest(pathOffset: pathOffset, pathLen: pathLen)
       request.header = MsgHeader(op: Op.stat.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: StatReply.self)
+      return try exchange(request, handles: handles, expecting: StatReply.self)
     }
 
     /// readdir: Lists an open directory from a cookie (0 = start) as dirent records in
@@ -768,11 +770,11 @@ public enum FsProtocol {
     /// - Fails with `.ioError`: The block service failed.
     /// - Fails with `.badRequest`: The buffer range is invalid or too small for one
     /// record.
-    public mutating func readdir(file: UInt64, cookie: UInt64, bufferOffset: UInt64, bufferLen: UInt32) throws(Failure) -> ReaddirReply {
+    public mutating func readdir(file: UInt64, cookie: UInt64, bufferOffset: UInt64, bufferLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> ReaddirReply {
       var request = ReaddirRequest(file: file, cookie: cookie, bufferOffset: bufferOffset, bufferLen: bufferLen)
       request.header = MsgHeader(op: Op.readdir.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: ReaddirReply.self)
+      return try exchange(request, handles: handles, expecting: ReaddirReply.self)
     }
 
     /// mkdir: Creates a directory. Shared buffer (in): The path.
@@ -784,11 +786,11 @@ public enum FsProtocol {
     /// - Fails with `.badRequest`: The path range is invalid.
     /// - Fails with `.nameTooLong`: The path is too long.
     /// - Fails with `.readOnly`: The filesystem is read-only.
-    public mutating func mkdir(pathOffset: UInt64, pathLen: UInt32, mode: UInt32) throws(Failure) -> MkdirReply {
+    public mutating func mkdir(pathOffset: UInt64, pathLen: UInt32, mode: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> MkdirReply {
       var request = MkdirRequest(pathOffset: pathOffset, pathLen: pathLen, mode: mode)
       request.header = MsgHeader(op: Op.mkdir.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: MkdirReply.self)
+      return try exchange(request, handles: handles, expecting: MkdirReply.self)
     }
 
     /// unlink: Removes a file, or an empty directory. Shared buffer (in): The path.
@@ -797,11 +799,11 @@ public enum FsProtocol {
     /// - Fails with `.ioError`: The block service failed.
     /// - Fails with `.badRequest`: The path range is invalid.
     /// - Fails with `.readOnly`: The filesystem is read-only.
-    public mutating func unlink(pathOffset: UInt64, pathLen: UInt32) throws(Failure) -> UnlinkReply {
+    public mutating func unlink(pathOffset: UInt64, pathLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> UnlinkReply {
       var request = UnlinkRequest(pathOffset: pathOffset, pathLen: pathLen)
       request.header = MsgHeader(op: Op.unlink.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: UnlinkReply.self)
+      return try exchange(request, handles: handles, expecting: UnlinkReply.self)
     }
 
     /// rename: Moves a path to another, atomically replacing a file at the target. The
@@ -815,25 +817,26 @@ public enum FsProtocol {
     /// - Fails with `.badRequest`: The path range is invalid or from_len exceeds
     /// paths_len.
     /// - Fails with `.readOnly`: The filesystem is read-only.
-    public mutating func rename(pathsOffset: UInt64, pathsLen: UInt32, fromLen: UInt32) throws(Failure) -> RenameReply {
+    public mutating func rename(pathsOffset: UInt64, pathsLen: UInt32, fromLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> RenameReply {
       var request = RenameRequest(pathsOffset: pathsOffset, pathsLen: pathsLen, fromLen: fromLen)
       request.header = MsgHeader(op: Op.rename.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: RenameReply.self)
+      return try exchange(request, handles: handles, expecting: RenameReply.self)
     }
 
     /// sync: Writes every dirty block and flushes the device.
     /// - Fails with `.ioError`: The block service failed.
-    public mutating func sync() throws(Failure) -> SyncReply {
+    public mutating func sync(handles: MessageHandles = MessageHandles()) throws(Failure) -> SyncReply {
       var request = SyncRequest()
       request.header = MsgHeader(op: Op.sync.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: SyncReply.self)
+      return try exchange(request, handles: handles, expecting: SyncReply.self)
     }
 
-    private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, expecting: Reply.Type) throws(Failure) -> Reply {
+    private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply {
       let reply: Reply?
-      do { reply = try transport.exchange(request, expecting: Reply.self) } catch { throw .transport(error) }
+      replyHandles = MessageHandles()
+      do { reply = try transport.exchange(request, handles: handles, expecting: Reply.self, replyHandles: &replyHandles) } catch { throw .transport(error) }
       guard let reply, reply.header.op == request.header.op, reply.header.id == request.header.id else {
         throw .malformedReply
       }
@@ -844,40 +847,43 @@ public enum FsProtocol {
   }
 
   /// What a fs server implements: one handler per op. A handler fills in the reply's
-  /// fields (the header is set for it) and returns the status.
+  /// fields (the header is set for it) and returns the status. It takes the request's
+  /// handles it keeps out of `handles` (MessageHandles.take; the serving loop closes
+  /// the rest) and puts handles for the reply in `replyHandles`.
   public protocol Server {
     /// attach_buffer: Attaches the shared buffer (the shm handle travels with this
     /// message).
-    mutating func attachBuffer(_ request: AttachBufferRequest, reply: inout AttachBufferReply) -> Status
+    mutating func attachBuffer(_ request: AttachBufferRequest, handles: inout MessageHandles, reply: inout AttachBufferReply, replyHandles: inout MessageHandles) -> Status
     /// open: Opens (or with create, creates) the file or directory at a path.
-    mutating func open(_ request: OpenRequest, reply: inout OpenReply) -> Status
+    mutating func open(_ request: OpenRequest, handles: inout MessageHandles, reply: inout OpenReply, replyHandles: inout MessageHandles) -> Status
     /// close: Closes an open file.
-    mutating func close(_ request: CloseRequest, reply: inout CloseReply) -> Status
+    mutating func close(_ request: CloseRequest, handles: inout MessageHandles, reply: inout CloseReply, replyHandles: inout MessageHandles) -> Status
     /// read: Reads from an open file at an offset into the shared buffer.
-    mutating func read(_ request: ReadRequest, reply: inout ReadReply) -> Status
+    mutating func read(_ request: ReadRequest, handles: inout MessageHandles, reply: inout ReadReply, replyHandles: inout MessageHandles) -> Status
     /// write: Writes to an open file at an offset from the shared buffer, growing the
     /// file as needed.
-    mutating func write(_ request: WriteRequest, reply: inout WriteReply) -> Status
+    mutating func write(_ request: WriteRequest, handles: inout MessageHandles, reply: inout WriteReply, replyHandles: inout MessageHandles) -> Status
     /// stat: Describes the file at a path.
-    mutating func stat(_ request: StatRequest, reply: inout StatReply) -> Status
+    mutating func stat(_ request: StatRequest, handles: inout MessageHandles, reply: inout StatReply, replyHandles: inout MessageHandles) -> Status
     /// readdir: Lists an open directory from a cookie (0 = start) as dirent records in
     /// the shared buffer.
-    mutating func readdir(_ request: ReaddirRequest, reply: inout ReaddirReply) -> Status
+    mutating func readdir(_ request: ReaddirRequest, handles: inout MessageHandles, reply: inout ReaddirReply, replyHandles: inout MessageHandles) -> Status
     /// mkdir: Creates a directory.
-    mutating func mkdir(_ request: MkdirRequest, reply: inout MkdirReply) -> Status
+    mutating func mkdir(_ request: MkdirRequest, handles: inout MessageHandles, reply: inout MkdirReply, replyHandles: inout MessageHandles) -> Status
     /// unlink: Removes a file, or an empty directory.
-    mutating func unlink(_ request: UnlinkRequest, reply: inout UnlinkReply) -> Status
+    mutating func unlink(_ request: UnlinkRequest, handles: inout MessageHandles, reply: inout UnlinkReply, replyHandles: inout MessageHandles) -> Status
     /// rename: Moves a path to another, atomically replacing a file at the target. The
     /// shared buffer holds the source path followed directly by the target path.
-    mutating func rename(_ request: RenameRequest, reply: inout RenameReply) -> Status
+    mutating func rename(_ request: RenameRequest, handles: inout MessageHandles, reply: inout RenameReply, replyHandles: inout MessageHandles) -> Status
     /// sync: Writes every dirty block and flushes the device.
-    mutating func sync(_ request: SyncRequest, reply: inout SyncReply) -> Status
+    mutating func sync(_ request: SyncRequest, handles: inout MessageHandles, reply: inout SyncReply, replyHandles: inout MessageHandles) -> Status
   }
 
   /// Serves one request: decodes it, runs the handler for its op and encodes the reply
   /// into `reply`. Returns the reply's length. A request that is too short or names an
-  /// unknown op is answered with badRequest.
-  public static func serve<S: Server>(_ server: inout S, request: UnsafeRawBufferPointer, reply: UnsafeMutableRawBufferPointer) -> Int {
+  /// unknown op is answered with badRequest. Request handles the handler does not take
+  /// stay in `handles`, for the caller to close.
+  public static func serve<S: Server>(_ server: inout S, request: UnsafeRawBufferPointer, handles: inout MessageHandles, reply: UnsafeMutableRawBufferPointer, replyHandles: inout MessageHandles) -> Int {
     guard let header = MessageCodec.decode(MsgHeader.self, from: request) else {
       return MessageCodec.reject(MsgHeader(), status: Status.badRequest.rawValue, into: reply)
     }
@@ -888,7 +894,7 @@ public enum FsProtocol {
         }
         var answer = AttachBufferReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.attachBuffer(message, reply: &answer).rawValue
+        answer.header.status = server.attachBuffer(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .open:
         guard let message = MessageCodec.decode(OpenRequest.self, from: request) else {
@@ -896,7 +902,7 @@ public enum FsProtocol {
         }
         var answer = OpenReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.open(message, reply: &answer).rawValue
+        answer.header.status = server.open(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .close:
         guard let message = MessageCodec.decode(CloseRequest.self, from: request) else {
@@ -904,7 +910,7 @@ public enum FsProtocol {
         }
         var answer = CloseReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.close(message, reply: &answer).rawValue
+        answer.header.status = server.close(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .read:
         guard let message = MessageCodec.decode(ReadRequest.self, from: request) else {
@@ -912,7 +918,7 @@ public enum FsProtocol {
         }
         var answer = ReadReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.read(message, reply: &answer).rawValue
+        answer.header.status = server.read(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .write:
         guard let message = MessageCodec.decode(WriteRequest.self, from: request) else {
@@ -920,7 +926,7 @@ public enum FsProtocol {
         }
         var answer = WriteReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.write(message, reply: &answer).rawValue
+        answer.header.status = server.write(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .stat:
         guard let message = MessageCodec.decode(StatRequest.self, from: request) else {
@@ -928,7 +934,7 @@ public enum FsProtocol {
         }
         var answer = StatReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.stat(message, reply: &answer).rawValue
+        answer.header.status = server.stat(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .readdir:
         guard let message = MessageCodec.decode(ReaddirRequest.self, from: request) else {
@@ -936,7 +942,7 @@ public enum FsProtocol {
         }
         var answer = ReaddirReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.readdir(message, reply: &answer).rawValue
+        answer.header.status = server.readdir(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .mkdir:
         guard let message = MessageCodec.decode(MkdirRequest.self, from: request) else {
@@ -944,7 +950,7 @@ public enum FsProtocol {
         }
         var answer = MkdirReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.mkdir(message, reply: &answer).rawValue
+        answer.header.status = server.mkdir(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .unlink:
         guard let message = MessageCodec.decode(UnlinkRequest.self, from: request) else {
@@ -952,7 +958,7 @@ public enum FsProtocol {
         }
         var answer = UnlinkReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.unlink(message, reply: &answer).rawValue
+        answer.header.status = server.unlink(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .rename:
         guard let message = MessageCodec.decode(RenameRequest.self, from: request) else {
@@ -960,7 +966,7 @@ public enum FsProtocol {
         }
         var answer = RenameReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.rename(message, reply: &answer).rawValue
+        answer.header.status = server.rename(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .sync:
         guard let message = MessageCodec.decode(SyncRequest.self, from: request) else {
@@ -968,7 +974,7 @@ public enum FsProtocol {
         }
         var answer = SyncReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.sync(message, reply: &answer).rawValue
+        answer.header.status = server.sync(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       default:
         return MessageCodec.reject(header, status: Status.badRequest.rawValue, into: reply)

@@ -342,9 +342,11 @@ public enum PkgProtocol {
   }
 
   /// Calls a pkg server over `transport`. Each call numbers its request and checks that
-  /// the reply answers it.
+  /// the reply answers it. Handles go with a request through its `handles` argument;
+  /// the last reply's are in `replyHandles`, the caller's to keep or close.
   public struct Client<Transport: MessageTransport> {
     public var transport: Transport
+    public private(set) var replyHandles = MessageHandles()
     private var nextID: UInt64 = 1
 
     public init(transport: Transport) { self.transport = transport }
@@ -353,11 +355,11 @@ public enum PkgProtocol {
     /// message).
     /// - Fails with `.badRequest`: No shm handle came with the message, or buffer_size
     /// exceeds it.
-    public mutating func attachBuffer(bufferSize: UInt64) throws(Failure) -> AttachBufferReply {
+    public mutating func attachBuffer(bufferSize: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> AttachBufferReply {
       var request = AttachBufferRequest(bufferSize: bufferSize)
       request.header = MsgHeader(op: Op.attachBuffer.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: AttachBufferReply.self)
+      return try exchange(request, handles: handles, expecting: AttachBufferReply.self)
     }
 
     /// install: Installs the package archive at a path. Shared buffer (in): The
@@ -372,48 +374,49 @@ public enum PkgProtocol {
     /// - Fails with `.ioError`: The filesystem service failed.
     /// - Fails with `.noSpace`: The store is full.
     /// - Fails with `.badRequest`: The path range is invalid.
-    public mutating func install(pathOffset: UInt64, pathLen: UInt32, flags: InstallFlags) throws(Failure) -> InstallReply {
+    public mutating func install(pathOffset: UInt64, pathLen: UInt32, flags: InstallFlags, handles: MessageHandles = MessageHandles()) throws(Failure) -> InstallReply {
       var request = InstallRequest(pathOffset: pathOffset, pathLen: pathLen, flags: flags)
       request.header = MsgHeader(op: Op.install.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: InstallReply.self)
+      return try exchange(request, handles: handles, expecting: InstallReply.self)
     }
 
     /// remove: Removes an installed package. Shared buffer (in): The package name.
     /// - Fails with `.notFound`: Not installed.
     /// - Fails with `.ioError`: The filesystem service failed.
     /// - Fails with `.badRequest`: The name range is invalid.
-    public mutating func remove(nameOffset: UInt64, nameLen: UInt32) throws(Failure) -> RemoveReply {
+    public mutating func remove(nameOffset: UInt64, nameLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> RemoveReply {
       var request = RemoveRequest(nameOffset: nameOffset, nameLen: nameLen)
       request.header = MsgHeader(op: Op.remove.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: RemoveReply.self)
+      return try exchange(request, handles: handles, expecting: RemoveReply.self)
     }
 
     /// list: Lists installed packages, from index first, as package_entry records in
     /// the shared buffer. Shared buffer (out): package_entry records.
     /// - Fails with `.ioError`: The filesystem service failed.
     /// - Fails with `.badRequest`: The buffer range is invalid.
-    public mutating func list(bufferOffset: UInt64, bufferLen: UInt32, first: UInt32) throws(Failure) -> ListReply {
+    public mutating func list(bufferOffset: UInt64, bufferLen: UInt32, first: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> ListReply {
       var request = ListRequest(bufferOffset: bufferOffset, bufferLen: bufferLen, first: first)
       request.header = MsgHeader(op: Op.list.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: ListReply.self)
+      return try exchange(request, handles: handles, expecting: ListReply.self)
     }
 
     /// info: Describes one installed package. Shared buffer (in): The package name.
     /// - Fails with `.notFound`: Not installed.
     /// - Fails with `.badRequest`: The name range is invalid.
-    public mutating func info(nameOffset: UInt64, nameLen: UInt32) throws(Failure) -> InfoReply {
+    public mutating func info(nameOffset: UInt64, nameLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> InfoReply {
       var request = InfoRequest(nameOffset: nameOffset, nameLen: nameLen)
       request.header = MsgHeader(op: Op.info.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: InfoReply.self)
+      return try exchange(request, handles: handles, expecting: InfoReply.self)
     }
 
-    private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, expecting: Reply.Type) throws(Failure) -> Reply {
+    private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply {
       let reply: Reply?
-      do { reply = try transport.exchange(request, expecting: Reply.self) } catch { throw .transport(error) }
+      replyHandles = MessageHandles()
+      do { reply = try transport.exchange(request, handles: handles, expecting: Reply.self, replyHandles: &replyHandles) } catch { throw .transport(error) }
       guard let reply, reply.header.op == request.header.op, reply.header.id == request.header.id else {
         throw .malformedReply
       }
@@ -424,26 +427,29 @@ public enum PkgProtocol {
   }
 
   /// What a pkg server implements: one handler per op. A handler fills in the reply's
-  /// fields (the header is set for it) and returns the status.
+  /// fields (the header is set for it) and returns the status. It takes the request's
+  /// handles it keeps out of `handles` (MessageHandles.take; the serving loop closes
+  /// the rest) and puts handles for the reply in `replyHandles`.
   public protocol Server {
     /// attach_buffer: Attaches the shared buffer (the shm handle travels with this
     /// message).
-    mutating func attachBuffer(_ request: AttachBufferRequest, reply: inout AttachBufferReply) -> Status
+    mutating func attachBuffer(_ request: AttachBufferRequest, handles: inout MessageHandles, reply: inout AttachBufferReply, replyHandles: inout MessageHandles) -> Status
     /// install: Installs the package archive at a path.
-    mutating func install(_ request: InstallRequest, reply: inout InstallReply) -> Status
+    mutating func install(_ request: InstallRequest, handles: inout MessageHandles, reply: inout InstallReply, replyHandles: inout MessageHandles) -> Status
     /// remove: Removes an installed package.
-    mutating func remove(_ request: RemoveRequest, reply: inout RemoveReply) -> Status
+    mutating func remove(_ request: RemoveRequest, handles: inout MessageHandles, reply: inout RemoveReply, replyHandles: inout MessageHandles) -> Status
     /// list: Lists installed packages, from index first, as package_entry records in
     /// the shared buffer.
-    mutating func list(_ request: ListRequest, reply: inout ListReply) -> Status
+    mutating func list(_ request: ListRequest, handles: inout MessageHandles, reply: inout ListReply, replyHandles: inout MessageHandles) -> Status
     /// info: Describes one installed package.
-    mutating func info(_ request: InfoRequest, reply: inout InfoReply) -> Status
+    mutating func info(_ request: InfoRequest, handles: inout MessageHandles, reply: inout InfoReply, replyHandles: inout MessageHandles) -> Status
   }
 
   /// Serves one request: decodes it, runs the handler for its op and encodes the reply
   /// into `reply`. Returns the reply's length. A request that is too short or names an
-  /// unknown op is answered with badRequest.
-  public static func serve<S: Server>(_ server: inout S, request: UnsafeRawBufferPointer, reply: UnsafeMutableRawBufferPointer) -> Int {
+  /// unknown op is answered with badRequest. Request handles the handler does not take
+  /// stay in `handles`, for the caller to close.
+  public static func serve<S: Server>(_ server: inout S, request: UnsafeRawBufferPointer, handles: inout MessageHandles, reply: UnsafeMutableRawBufferPointer, replyHandles: inout MessageHandles) -> Int {
     guard let header = MessageCodec.decode(MsgHeader.self, from: request) else {
       return MessageCodec.reject(MsgHeader(), status: Status.badRequest.rawValue, into: reply)
     }
@@ -454,7 +460,7 @@ public enum PkgProtocol {
         }
         var answer = AttachBufferReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.attachBuffer(message, reply: &answer).rawValue
+        answer.header.status = server.attachBuffer(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .install:
         guard let message = MessageCodec.decode(InstallRequest.self, from: request) else {
@@ -462,7 +468,7 @@ public enum PkgProtocol {
         }
         var answer = InstallReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.install(message, reply: &answer).rawValue
+        answer.header.status = server.install(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .remove:
         guard let message = MessageCodec.decode(RemoveRequest.self, from: request) else {
@@ -470,7 +476,7 @@ public enum PkgProtocol {
         }
         var answer = RemoveReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.remove(message, reply: &answer).rawValue
+        answer.header.status = server.remove(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .list:
         guard let message = MessageCodec.decode(ListRequest.self, from: request) else {
@@ -478,7 +484,7 @@ public enum PkgProtocol {
         }
         var answer = ListReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.list(message, reply: &answer).rawValue
+        answer.header.status = server.list(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .info:
         guard let message = MessageCodec.decode(InfoRequest.self, from: request) else {
@@ -486,7 +492,7 @@ public enum PkgProtocol {
         }
         var answer = InfoReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.info(message, reply: &answer).rawValue
+        answer.header.status = server.info(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       default:
         return MessageCodec.reject(header, status: Status.badRequest.rawValue, into: reply)

@@ -56,16 +56,17 @@ struct SwiftProtocolEmitter {
   }
 
   private func client(_ spec: ProtocolSpec, _ scope: NameScope, _ out: SourceWriter) {
-    out.doc("Calls a \(spec.name) server over `transport`. Each call numbers its request and checks that the reply answers it.", style: .swift)
+    out.doc("Calls a \(spec.name) server over `transport`. Each call numbers its request and checks that the reply answers it. Handles go with a request through its `handles` argument; the last reply's are in `replyHandles`, the caller's to keep or close.", style: .swift)
     out.block("public struct Client<Transport: \(GeneratedText.messageTransport)>") {
       out.line("public var transport: Transport")
+      out.line("public private(set) var replyHandles = MessageHandles()")
       out.line("private var nextID: UInt64 = 1")
       out.line()
       out.line("public init(transport: Transport) { self.transport = transport }")
       for op in spec.ops {
         out.line()
         let settable = op.request.filter { !$0.reserved }
-        let parameters = settable.map { "\(Names.lowerCamel($0.name)): \(scope.swiftFieldType($0))" }.joined(separator: ", ")
+        let parameters = (settable.map { "\(Names.lowerCamel($0.name)): \(scope.swiftFieldType($0))" } + ["handles: MessageHandles = MessageHandles()"]).joined(separator: ", ")
         out.doc("\(op.name): \(op.doc)\(op.shm.map { " Shared buffer (\($0.direction.rawValue)): \($0.doc)" } ?? "")", style: .swift)
         for use in op.errors { out.doc("- Fails with `.\(Names.lowerCamel(use.name))`: \(use.doc)", style: .swift) }
         out.block("public mutating func \(Names.swiftIdentifier(Names.lowerCamel(op.name)))(\(parameters)) throws(Failure) -> \(Names.upperCamel(op.name))Reply") {
@@ -73,13 +74,14 @@ struct SwiftProtocolEmitter {
           out.line("var request = \(Names.upperCamel(op.name))Request(\(arguments))")
           out.line("request.header = MsgHeader(op: Op.\(Names.swiftIdentifier(Names.lowerCamel(op.name))).rawValue, status: 0, id: nextID)")
           out.line("nextID &+= 1")
-          out.line("return try exchange(request, expecting: \(Names.upperCamel(op.name))Reply.self)")
+          out.line("return try exchange(request, handles: handles, expecting: \(Names.upperCamel(op.name))Reply.self)")
         }
       }
       out.line()
-      out.block("private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, expecting: Reply.Type) throws(Failure) -> Reply") {
+      out.block("private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply") {
         out.line("let reply: Reply?")
-        out.line("do { reply = try transport.exchange(request, expecting: Reply.self) } catch { throw .transport(error) }")
+        out.line("replyHandles = MessageHandles()")
+        out.line("do { reply = try transport.exchange(request, handles: handles, expecting: Reply.self, replyHandles: &replyHandles) } catch { throw .transport(error) }")
         out.block("guard let reply, reply.header.op == request.header.op, reply.header.id == request.header.id else") {
           out.line("throw .malformedReply")
         }
@@ -92,16 +94,16 @@ struct SwiftProtocolEmitter {
   }
 
   private func server(_ spec: ProtocolSpec, _ scope: NameScope, _ out: SourceWriter) {
-    out.doc("What a \(spec.name) server implements: one handler per op. A handler fills in the reply's fields (the header is set for it) and returns the status.", style: .swift)
+    out.doc("What a \(spec.name) server implements: one handler per op. A handler fills in the reply's fields (the header is set for it) and returns the status. It takes the request's handles it keeps out of `handles` (MessageHandles.take; the serving loop closes the rest) and puts handles for the reply in `replyHandles`.", style: .swift)
     out.block("public protocol Server") {
       for op in spec.ops {
         out.doc("\(op.name): \(op.doc)", style: .swift)
-        out.line("mutating func \(Names.swiftIdentifier(Names.lowerCamel(op.name)))(_ request: \(Names.upperCamel(op.name))Request, reply: inout \(Names.upperCamel(op.name))Reply) -> Status")
+        out.line("mutating func \(Names.swiftIdentifier(Names.lowerCamel(op.name)))(_ request: \(Names.upperCamel(op.name))Request, handles: inout MessageHandles, reply: inout \(Names.upperCamel(op.name))Reply, replyHandles: inout MessageHandles) -> Status")
       }
     }
     out.line()
-    out.doc("Serves one request: decodes it, runs the handler for its op and encodes the reply into `reply`. Returns the reply's length. A request that is too short or names an unknown op is answered with badRequest.", style: .swift)
-    out.block("public static func serve<S: Server>(_ server: inout S, request: UnsafeRawBufferPointer, reply: UnsafeMutableRawBufferPointer) -> Int") {
+    out.doc("Serves one request: decodes it, runs the handler for its op and encodes the reply into `reply`. Returns the reply's length. A request that is too short or names an unknown op is answered with badRequest. Request handles the handler does not take stay in `handles`, for the caller to close.", style: .swift)
+    out.block("public static func serve<S: Server>(_ server: inout S, request: UnsafeRawBufferPointer, handles: inout MessageHandles, reply: UnsafeMutableRawBufferPointer, replyHandles: inout MessageHandles) -> Int") {
       out.block("guard let header = MessageCodec.decode(MsgHeader.self, from: request) else") {
         out.line("return MessageCodec.reject(MsgHeader(), status: Status.badRequest.rawValue, into: reply)")
       }
@@ -115,7 +117,7 @@ struct SwiftProtocolEmitter {
             }
             out.line("var answer = \(name)Reply()")
             out.line("answer.header = MsgHeader(op: header.op, status: 0, id: header.id)")
-            out.line("answer.header.status = server.\(Names.swiftIdentifier(Names.lowerCamel(op.name)))(message, reply: &answer).rawValue")
+            out.line("answer.header.status = server.\(Names.swiftIdentifier(Names.lowerCamel(op.name)))(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue")
             out.line("return MessageCodec.encode(answer, into: reply)")
           }
         }

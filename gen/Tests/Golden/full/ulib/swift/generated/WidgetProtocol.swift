@@ -152,33 +152,36 @@ public enum WidgetProtocol {
   }
 
   /// Calls a widget server over `transport`. Each call numbers its request and checks
-  /// that the reply answers it.
+  /// that the reply answers it. Handles go with a request through its `handles`
+  /// argument; the last reply's are in `replyHandles`, the caller's to keep or close.
   public struct Client<Transport: MessageTransport> {
     public var transport: Transport
+    public private(set) var replyHandles = MessageHandles()
     private var nextID: UInt64 = 1
 
     public init(transport: Transport) { self.transport = transport }
 
     /// fetch: Fetches parts into the buffer. Shared buffer (out): Part records.
     /// - Fails with `.missing`: No such widget.
-    public mutating func fetch(widget: UInt64, bufferOffset: UInt64, bufferLen: UInt32) throws(Failure) -> FetchReply {
+    public mutating func fetch(widget: UInt64, bufferOffset: UInt64, bufferLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> FetchReply {
       var request = FetchRequest(widget: widget, bufferOffset: bufferOffset, bufferLen: bufferLen)
       request.header = MsgHeader(op: Op.fetch.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: FetchReply.self)
+      return try exchange(request, handles: handles, expecting: FetchReply.self)
     }
 
     /// ping: Checks the server is alive.
-    public mutating func ping() throws(Failure) -> PingReply {
+    public mutating func ping(handles: MessageHandles = MessageHandles()) throws(Failure) -> PingReply {
       var request = PingRequest()
       request.header = MsgHeader(op: Op.ping.rawValue, status: 0, id: nextID)
       nextID &+= 1
-      return try exchange(request, expecting: PingReply.self)
+      return try exchange(request, handles: handles, expecting: PingReply.self)
     }
 
-    private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, expecting: Reply.Type) throws(Failure) -> Reply {
+    private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply {
       let reply: Reply?
-      do { reply = try transport.exchange(request, expecting: Reply.self) } catch { throw .transport(error) }
+      replyHandles = MessageHandles()
+      do { reply = try transport.exchange(request, handles: handles, expecting: Reply.self, replyHandles: &replyHandles) } catch { throw .transport(error) }
       guard let reply, reply.header.op == request.header.op, reply.header.id == request.header.id else {
         throw .malformedReply
       }
@@ -189,18 +192,21 @@ public enum WidgetProtocol {
   }
 
   /// What a widget server implements: one handler per op. A handler fills in the
-  /// reply's fields (the header is set for it) and returns the status.
+  /// reply's fields (the header is set for it) and returns the status. It takes the
+  /// request's handles it keeps out of `handles` (MessageHandles.take; the serving loop
+  /// closes the rest) and puts handles for the reply in `replyHandles`.
   public protocol Server {
     /// fetch: Fetches parts into the buffer.
-    mutating func fetch(_ request: FetchRequest, reply: inout FetchReply) -> Status
+    mutating func fetch(_ request: FetchRequest, handles: inout MessageHandles, reply: inout FetchReply, replyHandles: inout MessageHandles) -> Status
     /// ping: Checks the server is alive.
-    mutating func ping(_ request: PingRequest, reply: inout PingReply) -> Status
+    mutating func ping(_ request: PingRequest, handles: inout MessageHandles, reply: inout PingReply, replyHandles: inout MessageHandles) -> Status
   }
 
   /// Serves one request: decodes it, runs the handler for its op and encodes the reply
   /// into `reply`. Returns the reply's length. A request that is too short or names an
-  /// unknown op is answered with badRequest.
-  public static func serve<S: Server>(_ server: inout S, request: UnsafeRawBufferPointer, reply: UnsafeMutableRawBufferPointer) -> Int {
+  /// unknown op is answered with badRequest. Request handles the handler does not take
+  /// stay in `handles`, for the caller to close.
+  public static func serve<S: Server>(_ server: inout S, request: UnsafeRawBufferPointer, handles: inout MessageHandles, reply: UnsafeMutableRawBufferPointer, replyHandles: inout MessageHandles) -> Int {
     guard let header = MessageCodec.decode(MsgHeader.self, from: request) else {
       return MessageCodec.reject(MsgHeader(), status: Status.badRequest.rawValue, into: reply)
     }
@@ -211,7 +217,7 @@ public enum WidgetProtocol {
         }
         var answer = FetchReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.fetch(message, reply: &answer).rawValue
+        answer.header.status = server.fetch(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       case .ping:
         guard let message = MessageCodec.decode(PingRequest.self, from: request) else {
@@ -219,7 +225,7 @@ public enum WidgetProtocol {
         }
         var answer = PingReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
-        answer.header.status = server.ping(message, reply: &answer).rawValue
+        answer.header.status = server.ping(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       default:
         return MessageCodec.reject(header, status: Status.badRequest.rawValue, into: reply)
