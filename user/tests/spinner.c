@@ -3,7 +3,7 @@
  *   threads  - the same on four threads;
  *   exit     - a second thread spins forever while the first calls process_exit(5):
  *              the spinning thread must not keep the process alive;
- *   seconds  - (the default) spins for about three seconds of guest time (time_now every 2^20
+ *   seconds  - (the default) spins for about five seconds of guest time (time_now every 2^20
  *              rounds), then exits 0: a target for an NMI from the host. */
 #include "testlib.h"
 
@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(mode, "seconds") == 0) {
     printf("SPINNER: spinning\n");
-    int64_t until = apus_time_now() + 3000000000ll;
+    int64_t until = apus_time_now() + 5000000000ll;
     for (;;) {
       for (volatile uint64_t i = 0; i < (1u << 20); i++) {}
       if (apus_time_now() > until) break;
