@@ -84,11 +84,14 @@ struct HandleKind: RawRepresentable, Equatable, Sendable {
   static let shm = HandleKind(rawValue: 3)
   /// An IPC endpoint: a queue of messages.
   static let endpoint = HandleKind(rawValue: 4)
+  /// One call's reply capability, made a handle by ipc_reply_detach: it answers that
+  /// call once (ipc_reply); closed unanswered, the call fails with peer_closed.
+  static let reply = HandleKind(rawValue: 5)
 
   /// True when the value is one the spec declares.
   var isKnown: Bool {
     switch rawValue {
-      case 1, 2, 3, 4: true
+      case 1, 2, 3, 4, 5: true
       default: false
     }
   }

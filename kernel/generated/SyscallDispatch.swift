@@ -27,6 +27,8 @@ enum SyscallNumber: UInt64 {
   case ipcCall = 18
   case ipcReplyRecv = 19
   case handleDuplicate = 20
+  case ipcReplyDetach = 21
+  case ipcReply = 22
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -251,6 +253,25 @@ protocol SyscallHandlers {
   /// - invalidArgument: rights has a bit the handle lacks.
   /// - limitReached: The caller's handle table is full.
   mutating func handleDuplicate(handle: HandleEntry<Object>, rights: UInt32) throws(AbiError) -> (object: Object, rights: Rights)
+
+  /// ipc_reply_detach (21): Turns the reply capability this thread holds (from the call
+  /// it received last) into a handle, so the call can be answered later, from any
+  /// thread, with ipc_reply: a server that must wait before it can answer (a lookup of
+  /// a name not registered yet) keeps serving meanwhile. The thread holds no capability
+  /// afterwards.
+  /// - notFound: The thread holds no reply capability.
+  /// - limitReached: The caller's handle table is full.
+  mutating func ipcReplyDetach() throws(AbiError) -> Object
+
+  /// ipc_reply (22): Answers the call a reply handle stands for, with bytes and handles
+  /// as ipc_reply_recv's reply, and closes the handle: a capability answers once. A
+  /// caller that is gone is not an error; the reply is dropped.
+  /// - badHandle: reply, or an entry of handles, is not a handle.
+  /// - wrongHandleKind: reply is not a reply handle.
+  /// - accessDenied: reply lacks write, or a sent handle lacks transfer.
+  /// - invalidArgument: len or handle_count is too large.
+  /// - fault: msg or handles is not readable user memory.
+  mutating func ipcReply(reply: HandleEntry<Object>, msg: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>) throws(AbiError)
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -483,6 +504,32 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 21:  // ipc_reply_detach
+      let call = SyscallNumber.ipcReplyDetach
+      do throws(AbiError) {
+        let reserved = try handlers.reserveHandle()
+        do throws(AbiError) {
+          let object = try handlers.ipcReplyDetach()
+          handlers.installHandle(object, at: reserved, kind: .reply, rights: Rights.write.union(.transfer))
+          return UInt64(reserved)
+        } catch {
+          handlers.cancelHandle(reserved)
+          throw error
+        }
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
+    case 22:  // ipc_reply
+      let call = SyscallNumber.ipcReply
+      do throws(AbiError) {
+        let reply = try SyscallResult.handle(registers.pointee.arg0, kind: .reply, rights: Rights.write, &handlers)
+        let msg = try UserInBuffer<UInt8>(address: registers.pointee.arg1, count: registers.pointee.arg2)
+        let handles = try UserInBuffer<UInt32>(address: registers.pointee.arg3, count: registers.pointee.arg4)
+        try handlers.ipcReply(reply: reply, msg: msg, handles: handles)
+        return 0
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -513,6 +560,8 @@ extension SyscallNumber {
       case .ipcCall: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .bufferTooSmall || error == .peerClosed
       case .ipcReplyRecv: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .bufferTooSmall || error == .peerClosed
       case .handleDuplicate: error == .badHandle || error == .invalidArgument || error == .limitReached
+      case .ipcReplyDetach: error == .notFound || error == .limitReached
+      case .ipcReply: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault
     }
   }
 }

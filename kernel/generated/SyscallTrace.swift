@@ -38,6 +38,8 @@ enum SyscallTrace {
       case 18: "ipc_call"
       case 19: "ipc_reply_recv"
       case 20: "handle_duplicate"
+      case 21: "ipc_reply_detach"
+      case 22: "ipc_reply"
       default: nil
     }
   }
@@ -62,6 +64,7 @@ enum SyscallTrace {
       case 18: 3
       case 19: 3
       case 20: 2
+      case 22: 5
       default: 0
     }
   }
@@ -118,6 +121,11 @@ enum SyscallTrace {
       case (19, 2): Argument(name: "info", format: .hex)
       case (20, 0): Argument(name: "handle", format: .handle)
       case (20, 1): Argument(name: "rights", format: .unsigned)
+      case (22, 0): Argument(name: "reply", format: .handle)
+      case (22, 1): Argument(name: "msg", format: .hex)
+      case (22, 2): Argument(name: "len", format: .unsigned)
+      case (22, 3): Argument(name: "handles", format: .hex)
+      case (22, 4): Argument(name: "handle_count", format: .unsigned)
       default: nil
     }
   }
@@ -167,6 +175,7 @@ enum SyscallTrace {
       case 18: .unsigned
       case 19: .unsigned
       case 20: .handle
+      case 21: .handle
       default: nil
     }
   }

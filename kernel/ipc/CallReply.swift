@@ -99,14 +99,36 @@ extension CallReply {
     let me = ThreadTable.pointer(Scheduler.current)
     let (caller, serial) = Interrupts.withDisabled { (me.pointee.ipc.replyTo, me.pointee.ipc.replySerial) }
     guard caller != .none else { return .none }
-    if handles.count == 0 { return try answerWithoutHandles(caller, serial: serial, reply: reply) }
+    if handles.count == 0 { return try answerWithoutHandles(caller, serial: serial, reply: reply, held: true) }
+    return try deliver(reply, handles: handles, to: caller, serial: serial, from: syscalls, held: true)
+  }
+
+  /// ipc_reply's answer through a reply handle (ipc_reply_detach made it): the same
+  /// delivery, from any thread; the caller is made ready. True when the caller was
+  /// still there to take it.
+  static func answer(_ call: ReplyObject, with reply: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>,
+                     from syscalls: KernelSyscalls) throws(AbiError) -> Bool {
+    let caller = handles.count == 0
+      ? try answerWithoutHandles(call.caller, serial: call.serial, reply: reply, held: false)
+      : try deliver(reply, handles: handles, to: call.caller, serial: call.serial, from: syscalls, held: false)
+    call.markAnswered()
+    guard caller != .none else { return false }
+    Scheduler.makeReady(caller)
+    return true
+  }
+
+  /// Moves a reply (bytes and handles) to `caller`, waiting on call `serial`.
+  /// `held`: the running thread holds the capability in its record, which this clears.
+  private static func deliver(_ reply: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>, to caller: ThreadID,
+                              serial: UInt64, from syscalls: KernelSyscalls, held: Bool) throws(AbiError) -> ThreadID {
+    let me = ThreadTable.pointer(Scheduler.current)
     let target = ThreadTable.pointer(caller)
     let fits = Interrupts.withDisabled { () -> Bool? in
       guard isWaiting(caller, serial: serial) else { return nil }
       return reply.count <= target.pointee.ipc.replyCapacity && handles.count <= target.pointee.ipc.replyHandleCapacity
     }
     guard let fits else {
-      Interrupts.withDisabled { me.pointee.ipc.replyTo = .none }
+      if held { Interrupts.withDisabled { me.pointee.ipc.replyTo = .none } }
       return .none
     }
     var moved = HandlesInFlight()
@@ -144,7 +166,7 @@ extension CallReply {
       }
     }
     return Interrupts.withDisabled { () -> ThreadID in
-      me.pointee.ipc.replyTo = .none
+      if held { me.pointee.ipc.replyTo = .none }
       guard isWaiting(caller, serial: serial) else { return .none }
       target.pointee.ipc.replyHandleCount = max(target.pointee.ipc.replyHandleCount, installed)
       target.pointee.ipc.callSerial = 0
@@ -154,11 +176,12 @@ extension CallReply {
   }
 
   /// The common reply, bytes only: one masked section does all of it.
-  private static func answerWithoutHandles(_ caller: ThreadID, serial: UInt64, reply: UserInBuffer<UInt8>) throws(AbiError) -> ThreadID {
+  private static func answerWithoutHandles(_ caller: ThreadID, serial: UInt64, reply: UserInBuffer<UInt8>,
+                                           held: Bool) throws(AbiError) -> ThreadID {
     let outcome = Interrupts.withDisabled { () -> Result<ThreadID, AbiError> in
       let me = ThreadTable.pointer(Scheduler.current)
       guard isWaiting(caller, serial: serial) else {
-        me.pointee.ipc.replyTo = .none
+        if held { me.pointee.ipc.replyTo = .none }
         return .success(.none)
       }
       let target = ThreadTable.pointer(caller)
@@ -172,11 +195,33 @@ extension CallReply {
         case .done: target.pointee.ipc.replyLength = Int(reply.count)
         }
       }
-      me.pointee.ipc.replyTo = .none
+      if held { me.pointee.ipc.replyTo = .none }
       target.pointee.ipc.callSerial = 0
       target.pointee.ipc.answered = true
       return .success(caller)
     }
     return try outcome.get()
+  }
+}
+
+/// A call's reply capability as a handle (ipc_reply_detach): whoever holds the handle
+/// answers the call once, from any thread (ipc_reply). Dropped unanswered (the handle
+/// closed, its process gone), it fails the call with peer_closed, so no caller waits
+/// forever on a capability nobody holds.
+final class ReplyObject: KernelObject {
+  let caller: ThreadID
+  let serial: UInt64
+  private var answered = false
+
+  init(caller: ThreadID, serial: UInt64) {
+    self.caller = caller
+    self.serial = serial
+    super.init(kind: .reply)
+  }
+
+  func markAnswered() { Interrupts.withDisabled { answered = true } }
+
+  deinit {
+    if !answered { Interrupts.withDisabled { CallReply.fail(caller, serial: serial, .peerClosed) } }
   }
 }

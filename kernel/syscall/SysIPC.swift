@@ -66,6 +66,24 @@ extension KernelSyscalls {
     return try receive(Self.endpoint(endpoint), buf: buf, handles: handles, info: info, direct: true, answered: answered)
   }
 
+  mutating func ipcReplyDetach() throws(AbiError) -> KernelObject {
+    let me = ThreadTable.pointer(Scheduler.current)
+    let held = Interrupts.withDisabled { () -> (ThreadID, UInt64) in
+      defer { me.pointee.ipc.replyTo = .none }
+      return (me.pointee.ipc.replyTo, me.pointee.ipc.replySerial)
+    }
+    guard held.0 != .none else { throw .notFound }
+    return ReplyObject(caller: held.0, serial: held.1)
+  }
+
+  mutating func ipcReply(reply: HandleEntry<KernelObject>, msg: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>) throws(AbiError) {
+    guard msg.count <= Abi.ipcMessageMax, handles.count <= Abi.ipcHandlesMax else { throw .invalidArgument }
+    let call = unsafeDowncast(reply.object, to: ReplyObject.self)  // the dispatcher checked the kind
+    _ = try CallReply.answer(call, with: msg, handles: handles, from: self)
+    // A capability answers once: the handle goes (the object lives while this call holds it).
+    withProcess { $0.removeHandle(reply.value) }
+  }
+
   /// Moves `handles` (a message's, at most ipc_handles_max, each with `transfer`) out
   /// of the caller's table, all or none; checks the message length too.
   mutating func takeHandles(_ handles: UserInBuffer<UInt32>, messageLength: UInt64,

@@ -4,7 +4,9 @@ the fast path: straight into the waiting server's buffer, with a direct switch);
 handles travel both ways; a reply too large for its buffer is buffer_too_small; bad
 pointers and lengths are refused; a caller killed while the server holds its call
 ends, and so does the server holding it; a server that exits holding a call answers
-peer_closed. Free pages, heap bytes and kernel objects end where they started."""
+peer_closed; a server detaches a call's reply capability into a handle, serves another
+call, then answers the first (ipc_reply_detach, ipc_reply), and a detached capability
+closed unanswered answers peer_closed. Free pages, heap bytes and kernel objects end where they started."""
 from apus_qemu import EXIT_CLEAN_HALT
 
 

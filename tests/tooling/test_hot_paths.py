@@ -40,7 +40,7 @@ ROOTS = [
     "closure #1 in Endpoint.waitForMessage(buffer:capacity:answered:)",
     "static UserMemory.copy(from:count:to:in:)",
     "static CallReply.fail(_:serial:_:)",
-    "static CallReply.answerWithoutHandles(_:serial:reply:)",
+    "static CallReply.answerWithoutHandles(_:serial:reply:held:)",
 ]
 FORBIDDEN = {
     "swift_allocObject", "swift_slowAlloc", "posix_memalign", "swift_allocBox",

@@ -180,4 +180,21 @@ apus_handle_duplicate:
     ret
 .size apus_handle_duplicate, . - apus_handle_duplicate
 
+.global apus_ipc_reply_detach
+.type apus_ipc_reply_detach, @function
+apus_ipc_reply_detach:
+    movl $21, %eax
+    syscall
+    ret
+.size apus_ipc_reply_detach, . - apus_ipc_reply_detach
+
+.global apus_ipc_reply
+.type apus_ipc_reply, @function
+apus_ipc_reply:
+    movl $22, %eax
+    movq %rcx, %r10
+    syscall
+    ret
+.size apus_ipc_reply, . - apus_ipc_reply
+
 .section .note.GNU-stack, "", @progbits

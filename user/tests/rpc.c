@@ -4,6 +4,9 @@
  *   'r' reply with the data reversed      'h' reply with the handles that came
  *   'b' reply with 4,096 bytes             'd' exit without replying
  *   'k' take the call and never reply
+ *   'w' detach the call's reply capability (answered by a later 'a' with "late")
+ *   'a' answer the detached call, then reply "ok"
+ *   'x' detach and close it unanswered     'n' detach twice: the second is not_found
  * Prints RPC: ... ok only after every answer was checked; the boot's MM lines check
  * that nothing leaked. */
 #include "testlib.h"
@@ -26,6 +29,7 @@ static int serve(void) {
   static char request[4096], reply[4096];
   uint32_t handles[4];
   struct apus_ipc_recv_info info;
+  int64_t detached = 0;
   struct apus_ipc_reply_recv_args args = {
     .buf = (uint64_t)(uintptr_t)request, .cap = sizeof request,
     .handles = (uint64_t)(uintptr_t)handles, .handle_cap = 4,
@@ -52,6 +56,29 @@ static int serve(void) {
       break;
     case 'd':
       return 0;
+    case 'w':
+      detached = apus_ipc_reply_detach();
+      if (detached <= 0) return 5;
+      break;  /* no capability held: the next receive replies to nobody */
+    case 'a':
+      if (apus_ipc_reply((apus_handle_t)detached, (const uint8_t *)"late", 4, NULL, 0) != 0) return 6;
+      if (apus_handle_close((apus_handle_t)detached) != ERR(APUS_ERR_BAD_HANDLE)) return 7;  /* answered: gone */
+      detached = 0;
+      memcpy(reply, "ok", 2);
+      args.reply_len = 2;
+      break;
+    case 'x': {
+      int64_t dropped = apus_ipc_reply_detach();
+      if (dropped <= 0 || apus_handle_close((apus_handle_t)dropped) != 0) return 8;
+      break;
+    }
+    case 'n': {
+      int64_t first = apus_ipc_reply_detach();
+      int64_t second = apus_ipc_reply_detach();
+      reply[0] = second == ERR(APUS_ERR_NOT_FOUND) ? 1 : 0;
+      if (apus_ipc_reply((apus_handle_t)first, (const uint8_t *)reply, 1, NULL, 0) != 0) return 9;
+      break;
+    }
     case 'k': {
       /* Hold the call: block forever on a fresh endpoint (until killed). */
       int64_t nothing = apus_endpoint_create();
@@ -63,6 +90,19 @@ static int serve(void) {
       args.reply_len = 0;
     }
   }
+}
+
+/* A call the server answers later, through a detached reply handle. */
+static volatile int late_done;
+static int64_t late_endpoint;
+
+static void call_and_wait_late(uint64_t unused) {
+  (void)unused;
+  char reply[8];
+  struct apus_ipc_recv_info info;
+  int64_t got = call(late_endpoint, "w", 1, NULL, 0, reply, sizeof reply, NULL, 0, &info);
+  late_done = got == 4 && memcmp(reply, "late", 4) == 0 ? 1 : 2;
+  apus_thread_exit(0);
 }
 
 /* A client that calls and waits (the server holds the call): killed by the parent. */
@@ -125,6 +165,22 @@ int main(int argc, char **argv) {
   /* A reply larger than the buffer: buffer_too_small, and the next call still works. */
   expect_eq("reply too big", call(endpoint, "b", 1, NULL, 0, reply, 16, NULL, 0, &info), ERR(APUS_ERR_BUFFER_TOO_SMALL));
   expect_eq("then a normal call", call(endpoint, "r!", 2, NULL, 0, reply, sizeof reply, NULL, 0, &info), 1);
+
+  /* Deferred replies: the server detaches a call, keeps serving, answers it later. */
+  late_endpoint = endpoint;
+  expect_true("a thread for the late call", start_thread(call_and_wait_late, 0) > 0);
+  for (int i = 0; i < 100 && !late_done; i++) apus_yield();
+  expect_eq("the detached call waits", late_done, 0);
+  expect_eq("meanwhile another call is served", call(endpoint, "a", 1, NULL, 0, reply, sizeof reply, NULL, 0, &info), 2);
+  for (int i = 0; i < 100 && !late_done; i++) apus_yield();
+  expect_eq("then the late answer arrives", late_done, 1);
+  expect_eq("a detached capability closed unanswered", call(endpoint, "x", 1, NULL, 0, reply, sizeof reply, NULL, 0, &info),
+            ERR(APUS_ERR_PEER_CLOSED));
+  expect_eq("detach twice", call(endpoint, "n", 1, NULL, 0, reply, sizeof reply, NULL, 0, &info), 1);
+  expect_eq("...the second finds nothing", reply[0], 1);
+  expect_eq("ipc_reply_detach with nothing held", apus_ipc_reply_detach(), ERR(APUS_ERR_NOT_FOUND));
+  expect_eq("ipc_reply on an endpoint", apus_ipc_reply((apus_handle_t)endpoint, (const uint8_t *)"x", 1, NULL, 0),
+            ERR(APUS_ERR_WRONG_HANDLE_KIND));
 
   /* Hostile arguments. */
   expect_eq("call with args in the kernel", apus_ipc_call((apus_handle_t)endpoint, (const struct apus_ipc_call_args *)0xffffffff80100000ull, &info),

@@ -84,6 +84,11 @@ static inline int apus_is_error(int64_t result) { return result < 0; }
 #define APUS_HANDLE_KIND_SHM ((apus_handle_kind_t)3u)
 /** An IPC endpoint: a queue of messages. */
 #define APUS_HANDLE_KIND_ENDPOINT ((apus_handle_kind_t)4u)
+/**
+ * One call's reply capability, made a handle by ipc_reply_detach: it answers that call
+ * once (ipc_reply); closed unanswered, the call fails with peer_closed.
+ */
+#define APUS_HANDLE_KIND_REPLY ((apus_handle_kind_t)5u)
 
 /* ---- Constants. */
 
@@ -298,6 +303,8 @@ _Static_assert(offsetof(struct apus_handle_grant, rights) == 4, "abigen: offseto
 #define APUS_SYS_IPC_CALL 18
 #define APUS_SYS_IPC_REPLY_RECV 19
 #define APUS_SYS_HANDLE_DUPLICATE 20
+#define APUS_SYS_IPC_REPLY_DETACH 21
+#define APUS_SYS_IPC_REPLY 22
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -501,6 +508,27 @@ int64_t apus_ipc_reply_recv(apus_handle_t endpoint, const struct apus_ipc_reply_
  * a bit the handle lacks.); APUS_ERR_LIMIT_REACHED (The caller's handle table is full.)
  */
 int64_t apus_handle_duplicate(apus_handle_t handle, uint32_t rights);
+
+/**
+ * Turns the reply capability this thread holds (from the call it received last) into a
+ * handle, so the call can be answered later, from any thread, with ipc_reply: a server
+ * that must wait before it can answer (a lookup of a name not registered yet) keeps
+ * serving meanwhile. The thread holds no capability afterwards. Returns: The reply
+ * handle. Errors: APUS_ERR_NOT_FOUND (The thread holds no reply capability.);
+ * APUS_ERR_LIMIT_REACHED (The caller's handle table is full.)
+ */
+int64_t apus_ipc_reply_detach(void);
+
+/**
+ * Answers the call a reply handle stands for, with bytes and handles as
+ * ipc_reply_recv's reply, and closes the handle: a capability answers once. A caller
+ * that is gone is not an error; the reply is dropped. Errors: APUS_ERR_BAD_HANDLE
+ * (reply, or an entry of handles, is not a handle.); APUS_ERR_WRONG_HANDLE_KIND (reply
+ * is not a reply handle.); APUS_ERR_ACCESS_DENIED (reply lacks write, or a sent handle
+ * lacks transfer.); APUS_ERR_INVALID_ARGUMENT (len or handle_count is too large.);
+ * APUS_ERR_FAULT (msg or handles is not readable user memory.)
+ */
+int64_t apus_ipc_reply(apus_handle_t reply, const uint8_t *msg, uint64_t len, const uint32_t *handles, uint64_t handle_count);
 
 #ifdef __cplusplus
 }

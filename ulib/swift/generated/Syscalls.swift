@@ -46,6 +46,10 @@ func apus_ipc_call(_ endpoint: UInt32, _ args: UnsafeRawPointer?, _ info: Unsafe
 func apus_ipc_reply_recv(_ endpoint: UInt32, _ args: UnsafeRawPointer?, _ info: UnsafeMutableRawPointer?) -> Int64
 @_extern(c, "apus_handle_duplicate")
 func apus_handle_duplicate(_ handle: UInt32, _ rights: UInt32) -> Int64
+@_extern(c, "apus_ipc_reply_detach")
+func apus_ipc_reply_detach() -> Int64
+@_extern(c, "apus_ipc_reply")
+func apus_ipc_reply(_ reply: UInt32, _ msg: UnsafePointer<UInt8>?, _ len: UInt64, _ handles: UnsafePointer<UInt32>?, _ handle_count: UInt64) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -122,6 +126,31 @@ public struct ShmHandle: ~Copyable {
 /// handle.
 @frozen
 public struct EndpointHandle: ~Copyable {
+  public let raw: UInt32
+
+  /// Takes ownership of a raw handle value.
+  public init(adopting raw: UInt32) { self.raw = raw }
+
+  deinit { _ = apus_handle_close(raw) }
+
+  /// Gives up ownership without closing, returning the raw value.
+  public consuming func release() -> UInt32 {
+    let raw = self.raw
+    discard self
+    return raw
+  }
+
+  /// Closes the handle now, reporting failure.
+  public consuming func close() throws(AbiError) {
+    _ = try Sys.check(apus_handle_close(release()))
+  }
+}
+
+/// A handle to one call's reply capability, made a handle by ipc_reply_detach: it
+/// answers that call once (ipc_reply); closed unanswered, the call fails with
+/// peer_closed. Owning: dropping it closes the handle.
+@frozen
+public struct ReplyHandle: ~Copyable {
   public let raw: UInt32
 
   /// Takes ownership of a raw handle value.
@@ -388,6 +417,30 @@ public enum Sys {
   @discardableResult public static func handleDuplicate(handle: UInt32, rights: UInt32) throws(AbiError) -> UInt32 {
     let value = try check(apus_handle_duplicate(handle, rights))
     return UInt32(truncatingIfNeeded: value)
+  }
+
+  /// ipc_reply_detach: Turns the reply capability this thread holds (from the call it
+  /// received last) into a handle, so the call can be answered later, from any thread,
+  /// with ipc_reply: a server that must wait before it can answer (a lookup of a name
+  /// not registered yet) keeps serving meanwhile. The thread holds no capability
+  /// afterwards.
+  /// - Throws `.notFound`: The thread holds no reply capability.
+  /// - Throws `.limitReached`: The caller's handle table is full.
+  public static func ipcReplyDetach() throws(AbiError) -> ReplyHandle {
+    let value = try check(apus_ipc_reply_detach())
+    return ReplyHandle(adopting: UInt32(truncatingIfNeeded: value))
+  }
+
+  /// ipc_reply: Answers the call a reply handle stands for, with bytes and handles as
+  /// ipc_reply_recv's reply, and closes the handle: a capability answers once. A caller
+  /// that is gone is not an error; the reply is dropped.
+  /// - Throws `.badHandle`: reply, or an entry of handles, is not a handle.
+  /// - Throws `.wrongHandleKind`: reply is not a reply handle.
+  /// - Throws `.accessDenied`: reply lacks write, or a sent handle lacks transfer.
+  /// - Throws `.invalidArgument`: len or handle_count is too large.
+  /// - Throws `.fault`: msg or handles is not readable user memory.
+  public static func ipcReply(reply: borrowing ReplyHandle, msg: UnsafeBufferPointer<UInt8>, handles: UnsafeBufferPointer<UInt32>) throws(AbiError) {
+    _ = try check(apus_ipc_reply(reply.raw, msg.baseAddress, UInt64(msg.count), handles.baseAddress, UInt64(handles.count)))
   }
 
   /// A raw result: the value, or the error it encodes.
