@@ -20,21 +20,9 @@ static int64_t receive(int64_t endpoint, void *buffer, uint64_t capacity, uint32
   return apus_ipc_recv((apus_handle_t)endpoint, (uint8_t *)buffer, capacity, handles, handle_capacity, info);
 }
 
-/* Starts a peer with `grants`; returns its process handle. */
+/* Starts a peer (a copy of this program running case `name`) with `grants`. */
 static int64_t start_peer(const char *name, const struct apus_handle_grant *grants, uint64_t count) {
-  char args[64];
-  size_t path_len = sizeof self - 1, name_len = strlen(name);
-  memcpy(args, self, path_len + 1);
-  memcpy(args + path_len + 1, name, name_len + 1);
-  return apus_process_spawn_handles((const uint8_t *)self, path_len, (const uint8_t *)args, path_len + name_len + 2, grants, count);
-}
-
-static int64_t finish_peer(int64_t peer) {
-  struct apus_process_status status;
-  int64_t got = apus_process_wait((apus_handle_t)peer, &status);
-  apus_handle_close((apus_handle_t)peer);
-  if (got != 0) return got;
-  return status.reason == APUS_EXIT_REASON_EXITED ? status.code : 100 + status.reason;
+  return start_case_with(self, name, grants, count);
 }
 
 /* --- peers -------------------------------------------------------------------------- */
@@ -170,7 +158,7 @@ static void basics_in_one_process(void) {
   struct apus_handle_grant grant = {(uint32_t)lonely, APUS_RIGHT_READ};
   int64_t reader = start_peer("wait", &grant, 1);
   expect_eq("kill a process blocked in ipc_recv", apus_process_kill((apus_handle_t)reader), 0);
-  expect_eq("...it ends", finish_peer(reader), 100 + APUS_EXIT_REASON_KILLED);
+  expect_eq("...it ends", end_status(reader), 100 + APUS_EXIT_REASON_KILLED);
   struct apus_handle_grant too_much = {(uint32_t)lonely, APUS_RIGHT_READ | APUS_RIGHT_MANAGE};
   expect_eq("grant more rights than held", start_peer("wait", &too_much, 1), ERR(APUS_ERR_INVALID_ARGUMENT));
 
@@ -178,7 +166,7 @@ static void basics_in_one_process(void) {
   expect_eq("send to a queue only we read", send_bytes(lonely, "z", 1), 0);
   struct apus_handle_grant write_only = {(uint32_t)lonely, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER};
   int64_t holder = start_peer("wait", &write_only, 1);  /* blocks: no read right, so recv fails at once */
-  expect_eq("the write-only peer's recv is refused", finish_peer(holder), 2);
+  expect_eq("the write-only peer's recv is refused", end_status(holder), 2);
   expect_eq("recv the queued byte", receive(lonely, buffer, sizeof buffer, NULL, 0, &info), 1);
   apus_handle_close((uint32_t)lonely);
 }
@@ -200,7 +188,7 @@ static void ping_pong_between_processes(void) {
   }
   expect_eq("1000 requests answered exactly", wrong, 0);
   send_bytes(requests, "", 0);
-  expect_eq("pong ended well", finish_peer(peer), 0);
+  expect_eq("pong ended well", end_status(peer), 0);
   if (wrong == 0) printf("PING: ok\nPONG: ok\n");
   apus_handle_close((uint32_t)requests);
   apus_handle_close((uint32_t)replies);
@@ -229,7 +217,7 @@ static void shared_memory_between_processes(void) {
   struct apus_ipc_recv_info info;
   expect_eq("checksum reply", receive(replies, answer, sizeof answer, NULL, 0, &info), (int64_t)sizeof answer);
   expect_eq("checksum peer's status", (int64_t)answer[0], 0);
-  expect_eq("checksum peer ended well", finish_peer(peer), 0);
+  expect_eq("checksum peer ended well", end_status(peer), 0);
   if (answer[0] == 0 && answer[1] == sum) printf("SHM: checksum ok\n");
   expect_true("checksum matches", answer[1] == sum);
   expect_eq("our mapping still works after the handle left", (int64_t)(words[12345] == 12345 * 0x9e3779b97f4a7c15ull), 1);
@@ -274,7 +262,7 @@ static void flood_is_bounded(void) {
   int64_t peer = start_peer("flood", &grant, 1);
   for (int i = 0; i < 300; i++) apus_yield();
   expect_eq("kill the blocked flooder", apus_process_kill((apus_handle_t)peer), 0);
-  expect_eq("...it ends", finish_peer(peer), 100 + APUS_EXIT_REASON_KILLED);
+  expect_eq("...it ends", end_status(peer), 100 + APUS_EXIT_REASON_KILLED);
   apus_handle_close((uint32_t)sink);  /* drops 8 messages with their endpoints */
 }
 

@@ -114,20 +114,8 @@ static int stuck_client(void) {
 }
 
 static int64_t start(const char *name, int64_t endpoint, uint32_t rights) {
-  char args[64];
-  size_t path_len = sizeof self - 1, name_len = strlen(name);
-  memcpy(args, self, path_len + 1);
-  memcpy(args + path_len + 1, name, name_len + 1);
   struct apus_handle_grant grant = {(uint32_t)endpoint, rights};
-  return apus_process_spawn_handles((const uint8_t *)self, path_len, (const uint8_t *)args, path_len + name_len + 2, &grant, 1);
-}
-
-static int64_t ended(int64_t process) {
-  struct apus_process_status status;
-  int64_t got = apus_process_wait((apus_handle_t)process, &status);
-  apus_handle_close((apus_handle_t)process);
-  if (got != 0) return got;
-  return status.reason == APUS_EXIT_REASON_EXITED ? status.code : 100 + status.reason;
+  return start_case_with(self, name, &grant, 1);
 }
 
 int main(int argc, char **argv) {
@@ -195,14 +183,14 @@ int main(int argc, char **argv) {
   int64_t client = start("stuck", endpoint, APUS_RIGHT_WRITE);
   for (int i = 0; i < 100; i++) apus_yield();
   expect_eq("kill the waiting caller", apus_process_kill((apus_handle_t)client), 0);
-  expect_eq("...it ends", ended(client), 100 + APUS_EXIT_REASON_KILLED);
+  expect_eq("...it ends", end_status(client), 100 + APUS_EXIT_REASON_KILLED);
   expect_eq("kill the server holding the call", apus_process_kill((apus_handle_t)server), 0);
-  expect_eq("...it ends", ended(server), 100 + APUS_EXIT_REASON_KILLED);
+  expect_eq("...it ends", end_status(server), 100 + APUS_EXIT_REASON_KILLED);
 
   /* A server that dies holding a call: the caller gets peer_closed. */
   server = start("server", endpoint, APUS_RIGHT_READ);
   expect_eq("the server dies mid-call", call(endpoint, "d", 1, NULL, 0, reply, sizeof reply, NULL, 0, &info), ERR(APUS_ERR_PEER_CLOSED));
-  expect_eq("...and ended by itself", ended(server), 0);
+  expect_eq("...and ended by itself", end_status(server), 0);
   apus_handle_close((apus_handle_t)endpoint);
   return finish("calls and replies");
 }

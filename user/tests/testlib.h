@@ -37,13 +37,28 @@ static inline int64_t raw_syscall(uint64_t number, uint64_t a0, uint64_t a1, uin
   return result;
 }
 
-/* Starts `path` with argv = { path, arg }; returns its handle or a negated error. */
-static inline int64_t start_case(const char *path, const char *arg) {
+/* Starts `path` with argv = { path, arg } and `grants` as its handles 1, 2, ...;
+ * returns its handle or a negated error. */
+static inline int64_t start_case_with(const char *path, const char *arg, const struct apus_handle_grant *grants,
+                                      uint64_t count) {
   char args[128];
   size_t path_len = strlen(path), arg_len = strlen(arg);
   memcpy(args, path, path_len + 1);
   memcpy(args + path_len + 1, arg, arg_len + 1);
-  return apus_process_spawn((const uint8_t *)path, path_len, (const uint8_t *)args, path_len + arg_len + 2);
+  return apus_process_spawn_handles((const uint8_t *)path, path_len, (const uint8_t *)args, path_len + arg_len + 2,
+                                    grants, count);
+}
+
+static inline int64_t start_case(const char *path, const char *arg) { return start_case_with(path, arg, NULL, 0); }
+
+/* Waits for a process and closes its handle: its exit code, 100 + the reason when it
+ * did not exit by itself, or a negated error. */
+static inline int64_t end_status(int64_t process) {
+  struct apus_process_status status;
+  int64_t got = apus_process_wait((apus_handle_t)process, &status);
+  apus_handle_close((apus_handle_t)process);
+  if (got != 0) return got;
+  return status.reason == APUS_EXIT_REASON_EXITED ? status.code : 100 + status.reason;
 }
 
 /* Runs a case to its end; fills `status`. Returns 0, or a negated error. */
