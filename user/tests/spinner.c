@@ -3,8 +3,8 @@
  *   threads  - the same on four threads;
  *   exit     - a second thread spins forever while the first calls process_exit(5):
  *              the spinning thread must not keep the process alive;
- *   seconds  - (the default) spins for about five seconds of guest time (time_now every 2^20
- *              rounds), then exits 0: a target for an NMI from the host. */
+ *   seconds  - (the default) spins for about five seconds of guest time (time_now
+ *              every 2^20 rounds), then exits 0: a target for an NMI from the host. */
 #include "testlib.h"
 
 static _Noreturn void spin_forever(uint64_t unused) {
