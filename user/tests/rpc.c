@@ -7,6 +7,8 @@
  *   'w' detach the call's reply capability (answered by a later 'a' with "late")
  *   'a' answer the detached call, then reply "ok"
  *   'x' detach and close it unanswered     'n' detach twice: the second is not_found
+ *   'u' first try to reply from unmapped memory (a fault: the capability stays), then
+ *       reply "ok"
  * Prints RPC: ... ok only after every answer was checked; the boot's MM lines check
  * that nothing leaked. */
 #include "testlib.h"
@@ -70,6 +72,15 @@ static int serve(void) {
     case 'x': {
       int64_t dropped = apus_ipc_reply_detach();
       if (dropped <= 0 || apus_handle_close((apus_handle_t)dropped) != 0) return 8;
+      break;
+    }
+    case 'u': {
+      struct apus_ipc_reply_recv_args bad = args;
+      bad.reply = 0x20000000ull;  /* unmapped */
+      bad.reply_len = 8;
+      if (apus_ipc_reply_recv(1, &bad, &info) != ERR(APUS_ERR_FAULT)) return 10;
+      memcpy(reply, "ok", 2);
+      args.reply_len = 2;
       break;
     }
     case 'n': {
@@ -167,6 +178,14 @@ int main(int argc, char **argv) {
   expect_eq("detach twice", call(endpoint, "n", 1, NULL, 0, reply, sizeof reply, NULL, 0, &info), 1);
   expect_eq("...the second finds nothing", reply[0], 1);
   expect_eq("ipc_reply_detach with nothing held", apus_ipc_reply_detach(), ERR(APUS_ERR_NOT_FOUND));
+
+  /* A server's bad reply buffer is its own fault and it may answer again; a caller's
+   * reply buffer it cannot write is the caller's fault. */
+  expect_eq("the server retries a faulting reply", call(endpoint, "u", 1, NULL, 0, reply, sizeof reply, NULL, 0, &info), 2);
+  int64_t read_only = apus_vm_map(0, 4096, APUS_VM_PROT_READ, 0);
+  expect_eq("a reply buffer the caller cannot write",
+            call(endpoint, "rab", 3, NULL, 0, (void *)(uintptr_t)read_only, 16, NULL, 0, &info), ERR(APUS_ERR_FAULT));
+  apus_vm_unmap((uint64_t)read_only, 4096);
   expect_eq("ipc_reply on an endpoint", apus_ipc_reply((apus_handle_t)endpoint, (const uint8_t *)"x", 1, NULL, 0),
             ERR(APUS_ERR_WRONG_HANDLE_KIND));
 
