@@ -136,7 +136,4 @@ struct HandleTable {
     }
     return nil
   }
-
-  /// Free slots, counting room the table may still grow into.
-  var room: Int { Self.capacity - count }
 }

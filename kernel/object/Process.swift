@@ -87,9 +87,6 @@ final class Process: KernelObject {
     return handle
   }
 
-  /// Free handle slots (a snapshot: siblings may take them).
-  var handleRoom: Int { lock.withLock { handles?.room ?? 0 } }
-
   /// The object and rights `handle` names; the caller's reference keeps the object
   /// alive however the table changes meanwhile.
   func lookupHandle(_ handle: UInt32) -> (object: KernelObject, rights: Rights)? {
@@ -126,7 +123,6 @@ final class Process: KernelObject {
     return nil
   }
 
-  var handleCount: Int { lock.withLock { handles?.count ?? 0 } }
 
   // MARK: - threads and exit
 
@@ -140,7 +136,7 @@ final class Process: KernelObject {
     }
   }
 
-  /// A thread that was attached but never ran goes away (thread_spawn failed later).
+  /// A thread that was attached but never ran goes away (its creation failed).
   func detachUnstartedThread() {
     lock.withLock {
       runningThreads -= 1

@@ -6,7 +6,7 @@
 // count, so a fault in ring 3 can end a thread from trap context.
 //
 // A thread record holds one reference to its process and one to its ThreadObject,
-// taken here and given back by `reaped` (or `cancel`).
+// taken here and given back by `reaped`.
 import X86Shim
 
 enum UserThreads {
@@ -31,22 +31,6 @@ enum UserThreads {
       record.pointee.detached = true
     }
     return object
-  }
-
-  /// Frees a thread `create` made that will never start.
-  static func cancel(_ thread: ThreadObject) {
-    let record = Interrupts.withDisabled { () -> ThreadRecord in
-      let record = ThreadTable[thread.id]
-      ThreadTable.pointer(thread.id).pointee.process = nil
-      ThreadTable.pointer(thread.id).pointee.object = nil
-      return record
-    }
-    Scheduler.cancel(thread.id)
-    record.object?.release()
-    if let process = record.process {
-      process.takeUnretainedValue().detachUnstartedThread()
-      process.release()
-    }
   }
 
   /// The kernel side of a user thread's start: straight to ring 3.

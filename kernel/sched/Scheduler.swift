@@ -88,11 +88,6 @@ enum Scheduler {
     return thread
   }
 
-  /// Frees a thread that was created but never started.
-  static func cancel(_ thread: ThreadID) {
-    _ = Interrupts.withDisabled { reclaim(thread) }
-  }
-
   /// Puts a blocked or new thread on the run queue.
   static func makeReady(_ thread: ThreadID) {
     Interrupts.withDisabled {

@@ -81,7 +81,7 @@ extension KernelSyscalls {
     let call = unsafeDowncast(reply.object, to: ReplyObject.self)  // the dispatcher checked the kind
     _ = try CallReply.answer(call, with: msg, handles: handles, from: self)
     // A capability answers once: the handle goes (the object lives while this call holds it).
-    withProcess { $0.removeHandle(reply.value) }
+    _ = withProcess { $0.removeHandle(reply.value) }
   }
 
   /// Moves `handles` (a message's, at most ipc_handles_max, each with `transfer`) out
