@@ -181,9 +181,12 @@ struct IpcRecvFlags: OptionSet, Sendable {
   /// It came from ipc_call: the receiving thread now holds the one reply capability for
   /// it, which its next ipc_reply_recv uses.
   static let call = IpcRecvFlags(rawValue: 1 << 0)
+  /// The handle it was sent through has the manage right: the server decides what that
+  /// allows.
+  static let senderManage = IpcRecvFlags(rawValue: 1 << 1)
 
   /// Every flag the spec declares.
-  static let known = IpcRecvFlags(rawValue: 0x1)
+  static let known = IpcRecvFlags(rawValue: 0x3)
   /// True when no undeclared bit is set.
   var isKnown: Bool { rawValue & ~Self.known.rawValue == 0 }
 }

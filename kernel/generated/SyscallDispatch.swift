@@ -29,6 +29,7 @@ enum SyscallNumber: UInt64 {
   case handleDuplicate = 20
   case ipcReplyDetach = 21
   case ipcReply = 22
+  case endpointStatus = 23
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -272,6 +273,12 @@ protocol SyscallHandlers {
   /// - invalidArgument: len or handle_count is too large.
   /// - fault: msg or handles is not readable user memory.
   mutating func ipcReply(reply: HandleEntry<Object>, msg: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>) throws(AbiError)
+
+  /// endpoint_status (23): Reports whether anybody is left on each side of an endpoint,
+  /// without sending or receiving: a registry drops the names of servers that are gone.
+  /// - badHandle: endpoint is not a handle.
+  /// - wrongHandleKind: endpoint is not an endpoint handle.
+  mutating func endpointStatus(endpoint: HandleEntry<Object>) throws(AbiError) -> UInt64
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -409,7 +416,7 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
         let reserved = try handlers.reserveHandle()
         do throws(AbiError) {
           let object = try handlers.endpointCreate()
-          handlers.installHandle(object, at: reserved, kind: .endpoint, rights: Rights.read.union(.write).union(.transfer))
+          handlers.installHandle(object, at: reserved, kind: .endpoint, rights: Rights.read.union(.write).union(.transfer).union(.manage))
           return UInt64(reserved)
         } catch {
           handlers.cancelHandle(reserved)
@@ -530,6 +537,14 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 23:  // endpoint_status
+      let call = SyscallNumber.endpointStatus
+      do throws(AbiError) {
+        let endpoint = try SyscallResult.handle(registers.pointee.arg0, kind: .endpoint, rights: Rights(), &handlers)
+        return try handlers.endpointStatus(endpoint: endpoint)
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -562,6 +577,7 @@ extension SyscallNumber {
       case .handleDuplicate: error == .badHandle || error == .invalidArgument || error == .limitReached
       case .ipcReplyDetach: error == .notFound || error == .limitReached
       case .ipcReply: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault
+      case .endpointStatus: error == .badHandle || error == .wrongHandleKind
     }
   }
 }

@@ -40,6 +40,7 @@ enum SyscallTrace {
       case 20: "handle_duplicate"
       case 21: "ipc_reply_detach"
       case 22: "ipc_reply"
+      case 23: "endpoint_status"
       default: nil
     }
   }
@@ -65,6 +66,7 @@ enum SyscallTrace {
       case 19: 3
       case 20: 2
       case 22: 5
+      case 23: 1
       default: 0
     }
   }
@@ -126,6 +128,7 @@ enum SyscallTrace {
       case (22, 2): Argument(name: "len", format: .unsigned)
       case (22, 3): Argument(name: "handles", format: .hex)
       case (22, 4): Argument(name: "handle_count", format: .unsigned)
+      case (23, 0): Argument(name: "endpoint", format: .handle)
       default: nil
     }
   }
@@ -176,6 +179,7 @@ enum SyscallTrace {
       case 19: .unsigned
       case 20: .handle
       case 21: .handle
+      case 23: .unsigned
       default: nil
     }
   }

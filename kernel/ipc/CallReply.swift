@@ -16,6 +16,7 @@ struct ThreadIpc {
   var delivered = false
   var deliveredLength = 0
   var deliveredSender: UInt64 = 0
+  var deliveredManage = false
 
   /// The call this thread received and owes a reply to.
   var replyTo = ThreadID.none

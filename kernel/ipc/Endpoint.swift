@@ -20,6 +20,8 @@
 struct QueuedMessage {
   var length = 0
   var sender: UInt64 = 0
+  /// ipc_recv_flags.sender_manage: the sending handle had the manage right.
+  var senderManage = false
   /// For a call: who waits for the reply, and the call's serial.
   var caller = ThreadID.none
   var callSerial: UInt64 = 0
@@ -120,14 +122,14 @@ final class Endpoint: KernelObject {
   /// (already out of the sender's table), blocking while the queue is full. On any
   /// failure `handles` keeps them, and the caller drops them: they left the sender's
   /// table for good.
-  func send(from source: UInt64, length: Int, handles: inout HandlesInFlight, sender: UInt64) throws(AbiError) {
+  func send(from source: UInt64, length: Int, handles: inout HandlesInFlight, sender: UInt64, senderManage: Bool) throws(AbiError) {
     let outcome = lock.withLock { () -> AbiError? in
       while true {
         guard readers > 0 else { return .peerClosed }
         if count < Self.depth { break }
         if !waitForRoom() { return .peerClosed }
       }
-      return enqueue(from: source, length: length, sender: sender, handles: &handles, caller: .none, serial: 0)
+      return enqueue(from: source, length: length, sender: sender, senderManage: senderManage, handles: &handles, caller: .none, serial: 0)
     }
     // On failure the caller drops `handles` (outside the lock).
     if let outcome { throw outcome }
@@ -138,7 +140,7 @@ final class Endpoint: KernelObject {
     case queued(length: Int, handleCount: Int, serial: Int)
     /// A call copied straight into the receive buffer; this thread holds its reply
     /// capability.
-    case delivered(length: Int, sender: UInt64)
+    case delivered(length: Int, sender: UInt64, senderManage: Bool)
   }
 
   /// Waits for the next message. A caller may copy a handle-free request straight into
@@ -164,7 +166,8 @@ final class Endpoint: KernelObject {
         me.pointee.ipc.receiveCapacity = 0
         if me.pointee.ipc.delivered {
           me.pointee.ipc.delivered = false
-          return .delivered(length: me.pointee.ipc.deliveredLength, sender: me.pointee.ipc.deliveredSender)
+          return .delivered(length: me.pointee.ipc.deliveredLength, sender: me.pointee.ipc.deliveredSender,
+                            senderManage: me.pointee.ipc.deliveredManage)
         }
         if !woken { return nil }
       }
@@ -177,8 +180,8 @@ final class Endpoint: KernelObject {
   /// its handles out. nil when another receiver took it first (call again); a fault
   /// leaves it queued.
   func take(serial expected: Int, to destination: UInt64,
-            handles: inout HandlesInFlight) throws(AbiError) -> (length: Int, sender: UInt64, isCall: Bool)? {
-    let outcome = lock.withLock { () -> Result<(Int, UInt64, Bool)?, AbiError> in
+            handles: inout HandlesInFlight) throws(AbiError) -> (length: Int, sender: UInt64, flags: IpcRecvFlags)? {
+    let outcome = lock.withLock { () -> Result<(Int, UInt64, IpcRecvFlags)?, AbiError> in
       guard count > 0, takenCount == expected else { return .success(nil) }
       let message = messages[head]
       do throws(AbiError) {
@@ -193,7 +196,10 @@ final class Endpoint: KernelObject {
       takenCount += 1
       if let sender = senders.pop() { Scheduler.makeReady(sender) }
       if message.caller != .none { CallReply.hold(message.caller, serial: message.callSerial) }
-      return .success((message.length, message.sender, message.caller != .none))
+      var flags = IpcRecvFlags()
+      if message.caller != .none { flags.insert(.call) }
+      if message.senderManage { flags.insert(.senderManage) }
+      return .success((message.length, message.sender, flags))
     }
     return try outcome.get()
   }
@@ -203,14 +209,14 @@ final class Endpoint: KernelObject {
   /// server leaves in this thread's record (ThreadIpc). Returns an error only when
   /// the request could not go out or the wait was cut short; how the call was
   /// answered is in the record.
-  func call(from source: UInt64, length: Int, handles: inout HandlesInFlight, sender: UInt64) -> AbiError? {
+  func call(from source: UInt64, length: Int, handles: inout HandlesInFlight, sender: UInt64, senderManage: Bool) -> AbiError? {
     lock.withLock { () -> AbiError? in
       let me = Scheduler.current
       let record = ThreadTable.pointer(me)
       while true {
         guard readers > 0 else { return .peerClosed }
         if handles.count == 0 {
-          switch deliverDirectly(from: source, length: length, sender: sender) {
+          switch deliverDirectly(from: source, length: length, sender: sender, senderManage: senderManage) {
           case .fault: return .fault
           case .to(let receiver): return waitForAnswer(switchingTo: receiver)
           case .notNow: break
@@ -220,7 +226,8 @@ final class Endpoint: KernelObject {
         if !waitForRoom() { return .peerClosed }
       }
       let serial = CallReply.nextSerial()
-      if let error = enqueue(from: source, length: length, sender: sender, handles: &handles, caller: me, serial: serial) {
+      if let error = enqueue(from: source, length: length, sender: sender, senderManage: senderManage, handles: &handles,
+                             caller: me, serial: serial) {
         return error
       }
       record.pointee.ipc.callSerial = serial
@@ -238,7 +245,7 @@ final class Endpoint: KernelObject {
 
   /// Inside the lock, with a free slot: copies the message in from the sender's memory,
   /// moves `handles` into it, and wakes a receiver. A fault leaves nothing queued.
-  private func enqueue(from source: UInt64, length: Int, sender: UInt64, handles: inout HandlesInFlight,
+  private func enqueue(from source: UInt64, length: Int, sender: UInt64, senderManage: Bool, handles: inout HandlesInFlight,
                        caller: ThreadID, serial: UInt64) -> AbiError? {
     let slot = (head + count) % Self.depth
     do throws(AbiError) {
@@ -248,6 +255,7 @@ final class Endpoint: KernelObject {
     }
     messages[slot].length = length
     messages[slot].sender = sender
+    messages[slot].senderManage = senderManage
     messages[slot].caller = caller
     messages[slot].callSerial = serial
     messages[slot].handles = handles
@@ -264,7 +272,7 @@ final class Endpoint: KernelObject {
   /// buffer, hands it the reply capability and returns it, to run next. Nothing here
   /// allocates or touches a reference count (tests/tooling/test_hot_paths.py).
   @inline(never)
-  private func deliverDirectly(from source: UInt64, length: Int, sender: UInt64) -> DirectDelivery {
+  private func deliverDirectly(from source: UInt64, length: Int, sender: UInt64, senderManage: Bool) -> DirectDelivery {
     guard let receiver = receivers.first else { return .notNow }
     let target = ThreadTable.pointer(receiver)
     guard UInt64(length) <= target.pointee.ipc.receiveCapacity else { return .notNow }
@@ -282,6 +290,7 @@ final class Endpoint: KernelObject {
       target.pointee.ipc.delivered = true
       target.pointee.ipc.deliveredLength = length
       target.pointee.ipc.deliveredSender = sender
+      target.pointee.ipc.deliveredManage = senderManage
       CallReply.hold(me, serial: serial, by: receiver)
       return .to(receiver)
     }
@@ -304,6 +313,13 @@ final class Endpoint: KernelObject {
       if !woken { return .peerClosed }
     }
     return nil
+  }
+
+  /// endpoint_status: bit 0 no reader left, bit 1 no writer left, bits 8-15 queued.
+  var status: UInt64 {
+    lock.withLock {
+      (readers == 0 ? 1 : 0) | (writers == 0 ? 2 : 0) | (UInt64(count) << 8)
+    }
   }
 
   /// Messages taken so far: tells a receiver whether the head is still the one it saw.

@@ -11,7 +11,8 @@ extension KernelSyscalls {
     var moved = HandlesInFlight()
     try takeHandles(handles, messageLength: msg.count, into: &moved)
     let sender = UInt64(withProcess { $0.pid })
-    try Self.endpoint(endpoint).send(from: msg.address, length: Int(msg.count), handles: &moved, sender: sender)
+    try Self.endpoint(endpoint).send(from: msg.address, length: Int(msg.count), handles: &moved, sender: sender,
+                                     senderManage: endpoint.rights.contains(.manage))
   }
 
   mutating func ipcRecv(endpoint: HandleEntry<KernelObject>, buf: UserOutBuffer<UInt8>, handles: UserOutBuffer<UInt32>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64 {
@@ -38,7 +39,8 @@ extension KernelSyscalls {
       record.pointee.ipc.replyHandleCount = 0
     }
     let sender = UInt64(withProcess { $0.pid })
-    if let error = Self.endpoint(endpoint).call(from: msg.address, length: Int(msg.count), handles: &moved, sender: sender) {
+    if let error = Self.endpoint(endpoint).call(from: msg.address, length: Int(msg.count), handles: &moved, sender: sender,
+                                                senderManage: endpoint.rights.contains(.manage)) {
       throw error
     }
     // Answered: the server left the reply's bytes in our buffer and the rest here
@@ -64,6 +66,10 @@ extension KernelSyscalls {
     guard reply.count <= Abi.ipcMessageMax, replyHandles.count <= Abi.ipcHandlesMax else { throw .invalidArgument }
     let answered = try CallReply.answer(with: reply, handles: replyHandles, from: self)
     return try receive(Self.endpoint(endpoint), buf: buf, handles: handles, info: info, direct: true, answered: answered)
+  }
+
+  mutating func endpointStatus(endpoint: HandleEntry<KernelObject>) -> UInt64 {
+    Self.endpoint(endpoint).status
   }
 
   mutating func ipcReplyDetach() throws(AbiError) -> KernelObject {
@@ -113,8 +119,9 @@ extension KernelSyscalls {
       switch arrival {
       case nil:
         throw .peerClosed
-      case .delivered(let length, let sender)?:
-        try info.write(IpcRecvInfo(handleCount: 0, flags: IpcRecvFlags.call.rawValue, sender: sender))
+      case .delivered(let length, let sender, let senderManage)?:
+        let flags: IpcRecvFlags = senderManage ? [.call, .senderManage] : [.call]
+        try info.write(IpcRecvInfo(handleCount: 0, flags: flags.rawValue, sender: sender))
         return UInt64(length)
       case .queued(let length, let handleCount, let serial)?:
         // Room first: the message stays queued unless all of it can be delivered.
@@ -144,7 +151,7 @@ extension KernelSyscalls {
         try withUnsafeBytes(of: &reserved) { bytes throws(AbiError) in
           try handles.write(UnsafeRawBufferPointer(rebasing: bytes[0..<(handleCount * 4)]))
         }
-        try info.write(IpcRecvInfo(handleCount: UInt32(handleCount), flags: taken.isCall ? IpcRecvFlags.call.rawValue : 0, sender: taken.sender))
+        try info.write(IpcRecvInfo(handleCount: UInt32(handleCount), flags: taken.flags.rawValue, sender: taken.sender))
         return UInt64(taken.length)
       }
     }

@@ -35,7 +35,7 @@ ROOTS = [
     # The IPC call fast path (kernel/ipc): the one copy straight into a waiting
     # receiver, the caller's wait with its direct switch, the receiver's wait with the
     # direct switch back, and failing a call when a server is gone.
-    "Endpoint.deliverDirectly(from:length:sender:)",
+    "Endpoint.deliverDirectly(from:length:sender:senderManage:)",
     "Endpoint.waitForAnswer(switchingTo:)",
     "closure #1 in Endpoint.waitForMessage(buffer:capacity:answered:)",
     "static UserMemory.copy(from:count:to:in:)",

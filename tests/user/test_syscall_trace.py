@@ -14,9 +14,10 @@ def test_trace_of_roundtrip(qemu):
     assert re.fullmatch(rf"TRACE pid={child} time_now\(\) = \d+", own[1]), result.report("time_now")
     assert re.fullmatch(rf"TRACE pid={child} time_now\(\) = \d+", own[2]), result.report("time_now")
     assert own[-1] == f"TRACE pid={child} process_exit(code=0)", result.report("exit traced on the way in")
-    assert any(re.fullmatch(r"TRACE pid=1 process_spawn\(path=0x[0-9a-f]+, path_len=15, args=0x[0-9a-f]+, args_len=16\) = 1", line)
-               for line in trace), result.report("init's process_spawn")
-    assert "TRACE pid=1 handle_close(handle=1) = 0" in trace, result.report("handle_close")
+    # init's handles: 1 the registry endpoint, 2 svcman, 3 the program it runs.
+    spawn = r"TRACE pid=1 process_spawn_handles\(path=0x[0-9a-f]+, path_len=15, args=0x[0-9a-f]+, args_len=16, grants=0x[0-9a-f]+, grant_count=1\) = 3"
+    assert any(re.fullmatch(spawn, line) for line in trace), result.report("init's process_spawn_handles")
+    assert "TRACE pid=1 handle_close(handle=3) = 0" in trace, result.report("handle_close")
     result.expect_exit(EXIT_CLEAN_HALT)
 
 

@@ -197,4 +197,12 @@ apus_ipc_reply:
     ret
 .size apus_ipc_reply, . - apus_ipc_reply
 
+.global apus_endpoint_status
+.type apus_endpoint_status, @function
+apus_endpoint_status:
+    movl $23, %eax
+    syscall
+    ret
+.size apus_endpoint_status, . - apus_endpoint_status
+
 .section .note.GNU-stack, "", @progbits

@@ -116,6 +116,17 @@ static void call_and_wait_late(uint64_t unused) {
   apus_thread_exit(0);
 }
 
+/* A call the server holds when it is killed: the caller gets peer_closed. */
+static volatile int64_t held_result = 1;
+
+static void call_held(uint64_t unused) {
+  (void)unused;
+  char reply[8];
+  struct apus_ipc_recv_info info;
+  held_result = call(late_endpoint, "k", 1, NULL, 0, reply, sizeof reply, NULL, 0, &info);
+  apus_thread_exit(0);
+}
+
 /* A client that calls and waits (the server holds the call): killed by the parent. */
 static int stuck_client(void) {
   char reply[8];
@@ -205,6 +216,15 @@ int main(int argc, char **argv) {
   expect_eq("...it ends", end_status(client), 100 + APUS_EXIT_REASON_KILLED);
   expect_eq("kill the server holding the call", apus_process_kill((apus_handle_t)server), 0);
   expect_eq("...it ends", end_status(server), 100 + APUS_EXIT_REASON_KILLED);
+
+  /* A server killed while it holds a call: the caller gets peer_closed. */
+  server = start("server", endpoint, APUS_RIGHT_READ);
+  expect_true("a thread whose call the server holds", start_thread(call_held, 0) > 0);
+  for (int i = 0; i < 100 && held_result == 1; i++) apus_yield();
+  expect_eq("kill the server mid-call", apus_process_kill((apus_handle_t)server), 0);
+  expect_eq("...it ends", end_status(server), 100 + APUS_EXIT_REASON_KILLED);
+  for (int i = 0; i < 100 && held_result == 1; i++) apus_yield();
+  expect_eq("the caller got peer_closed", held_result, ERR(APUS_ERR_PEER_CLOSED));
 
   /* A server that dies holding a call: the caller gets peer_closed. */
   server = start("server", endpoint, APUS_RIGHT_READ);

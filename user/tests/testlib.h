@@ -70,11 +70,25 @@ static inline int64_t run_case(const char *path, const char *arg, struct apus_pr
   return waited;
 }
 
+/* Where a new thread starts: thread_spawn enters with rsp at the 16-byte aligned top
+ * it was given, not as a call would (rsp + 8 aligned), so the first function realigns
+ * its stack before any SSE spill, then runs the real entry with its argument. */
+struct thread_start { void (*entry)(uint64_t); uint64_t arg; };
+
+__attribute__((force_align_arg_pointer, noreturn, used)) static void thread_trampoline(uint64_t start) {
+  struct thread_start *how = (struct thread_start *)(uintptr_t)start;
+  how->entry(how->arg);
+  apus_thread_exit(0);
+}
+
 /* A thread running entry(arg) on a fresh 64 KiB stack; returns its handle or -error. */
 static inline int64_t start_thread(void (*entry)(uint64_t), uint64_t arg) {
   int64_t stack = apus_vm_map(0, 65536, APUS_VM_PROT_READ | APUS_VM_PROT_WRITE, 0);
   if (apus_is_error(stack)) return stack;
-  return apus_thread_spawn((uint64_t)(uintptr_t)entry, (uint64_t)stack + 65536, arg);
+  struct thread_start *how = (struct thread_start *)(uintptr_t)((uint64_t)stack + 65536 - 16);
+  how->entry = entry;
+  how->arg = arg;
+  return apus_thread_spawn((uint64_t)(uintptr_t)thread_trampoline, (uint64_t)stack + 65536 - 32, (uint64_t)(uintptr_t)how);
 }
 
 /* Prints the verdict line and returns the exit code. */

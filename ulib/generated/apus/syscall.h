@@ -144,6 +144,11 @@ typedef uint32_t apus_ipc_recv_flags_t;
  * it, which its next ipc_reply_recv uses.
  */
 #define APUS_IPC_RECV_FLAGS_CALL ((apus_ipc_recv_flags_t)0x1u)
+/**
+ * The handle it was sent through has the manage right: the server decides what that
+ * allows.
+ */
+#define APUS_IPC_RECV_FLAGS_SENDER_MANAGE ((apus_ipc_recv_flags_t)0x2u)
 
 /** How a process ended, as process_wait reports it. */
 struct apus_process_status {
@@ -305,6 +310,7 @@ _Static_assert(offsetof(struct apus_handle_grant, rights) == 4, "abigen: offseto
 #define APUS_SYS_HANDLE_DUPLICATE 20
 #define APUS_SYS_IPC_REPLY_DETACH 21
 #define APUS_SYS_IPC_REPLY 22
+#define APUS_SYS_ENDPOINT_STATUS 23
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -405,7 +411,9 @@ int64_t apus_shm_map(apus_handle_t shm, uintptr_t addr, apus_vm_prot_t prot);
 
 /**
  * Creates an IPC endpoint. Its handle can be sent to other processes (the service
- * registry hands them out by name). Returns: The new endpoint. Errors:
+ * registry hands them out by name). Returns: The new endpoint. manage on an endpoint is
+ * for its server to define: a message sent through a handle with it says so
+ * (ipc_recv_flags.sender_manage); the registry lets only such senders register. Errors:
  * APUS_ERR_NO_MEMORY (No memory for the endpoint.); APUS_ERR_LIMIT_REACHED (The
  * caller's handle table is full.); APUS_ERR_NOT_IMPLEMENTED (Only kernels before M4
  * answer this.)
@@ -529,6 +537,16 @@ int64_t apus_ipc_reply_detach(void);
  * APUS_ERR_FAULT (msg or handles is not readable user memory.)
  */
 int64_t apus_ipc_reply(apus_handle_t reply, const uint8_t *msg, uint64_t len, const uint32_t *handles, uint64_t handle_count);
+
+/**
+ * Reports whether anybody is left on each side of an endpoint, without sending or
+ * receiving: a registry drops the names of servers that are gone. Returns: Bit 0: no
+ * handle with the read right is left (nobody can receive). Bit 1: no handle with the
+ * write right is left. Bits 8 to 15: messages queued. Errors: APUS_ERR_BAD_HANDLE
+ * (endpoint is not a handle.); APUS_ERR_WRONG_HANDLE_KIND (endpoint is not an endpoint
+ * handle.)
+ */
+int64_t apus_endpoint_status(apus_handle_t endpoint);
 
 #ifdef __cplusplus
 }

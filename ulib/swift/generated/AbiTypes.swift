@@ -181,9 +181,12 @@ public struct IpcRecvFlags: OptionSet, Sendable {
   /// It came from ipc_call: the receiving thread now holds the one reply capability for
   /// it, which its next ipc_reply_recv uses.
   public static let call = IpcRecvFlags(rawValue: 1 << 0)
+  /// The handle it was sent through has the manage right: the server decides what that
+  /// allows.
+  public static let senderManage = IpcRecvFlags(rawValue: 1 << 1)
 
   /// Every flag the spec declares.
-  public static let known = IpcRecvFlags(rawValue: 0x1)
+  public static let known = IpcRecvFlags(rawValue: 0x3)
   /// True when no undeclared bit is set.
   public var isKnown: Bool { rawValue & ~Self.known.rawValue == 0 }
 }

@@ -50,6 +50,8 @@ func apus_handle_duplicate(_ handle: UInt32, _ rights: UInt32) -> Int64
 func apus_ipc_reply_detach() -> Int64
 @_extern(c, "apus_ipc_reply")
 func apus_ipc_reply(_ reply: UInt32, _ msg: UnsafePointer<UInt8>?, _ len: UInt64, _ handles: UnsafePointer<UInt32>?, _ handle_count: UInt64) -> Int64
+@_extern(c, "apus_endpoint_status")
+func apus_endpoint_status(_ endpoint: UInt32) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -441,6 +443,15 @@ public enum Sys {
   /// - Throws `.fault`: msg or handles is not readable user memory.
   public static func ipcReply(reply: borrowing ReplyHandle, msg: UnsafeBufferPointer<UInt8>, handles: UnsafeBufferPointer<UInt32>) throws(AbiError) {
     _ = try check(apus_ipc_reply(reply.raw, msg.baseAddress, UInt64(msg.count), handles.baseAddress, UInt64(handles.count)))
+  }
+
+  /// endpoint_status: Reports whether anybody is left on each side of an endpoint,
+  /// without sending or receiving: a registry drops the names of servers that are gone.
+  /// - Throws `.badHandle`: endpoint is not a handle.
+  /// - Throws `.wrongHandleKind`: endpoint is not an endpoint handle.
+  @discardableResult public static func endpointStatus(endpoint: borrowing EndpointHandle) throws(AbiError) -> UInt64 {
+    let value = try check(apus_endpoint_status(endpoint.raw))
+    return value
   }
 
   /// A raw result: the value, or the error it encodes.

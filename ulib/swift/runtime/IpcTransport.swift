@@ -41,12 +41,12 @@ public struct IpcTransport: MessageTransport {
 /// A server loop over an endpoint handle with the read right.
 public enum IpcServer {
   /// Answers calls until the endpoint has no writer left (or fails): each request is
-  /// handed to `serve` (a generated protocol's `serve`, usually), whose reply goes back
-  /// with the next receive. Request handles `serve` leaves are closed. Returns why it
-  /// stopped.
+  /// handed to `serve` (a generated protocol's `serve`, usually) with what the kernel
+  /// said of it (IpcRecvInfo: flags, sender), and its reply goes back with the next
+  /// receive. Request handles `serve` leaves are closed. Returns why it stopped.
   public static func run(
     endpoint: UInt32,
-    _ serve: (UnsafeRawBufferPointer, inout MessageHandles, UnsafeMutableRawBufferPointer, inout MessageHandles) -> Int
+    _ serve: (IpcRecvInfo, UnsafeRawBufferPointer, inout MessageHandles, UnsafeMutableRawBufferPointer, inout MessageHandles) -> Int
   ) -> AbiError {
     var request = InlineArray<4096, UInt8>(repeating: 0)
     var reply = InlineArray<4096, UInt8>(repeating: 0)
@@ -81,7 +81,7 @@ public enum IpcServer {
       if received < 0 { return AbiError(rawValue: UInt32(truncatingIfNeeded: -received)) }
       replyLength = withUnsafeBytes(of: &request) { requestBytes in
         withUnsafeMutableBytes(of: &reply) { replyBytes in
-          serve(UnsafeRawBufferPointer(rebasing: requestBytes[0..<Int(received)]), &handles, replyBytes, &replyHandles)
+          serve(info, UnsafeRawBufferPointer(rebasing: requestBytes[0..<Int(received)]), &handles, replyBytes, &replyHandles)
         }
       }
       for index in 0..<handles.count {

@@ -63,7 +63,7 @@ struct ToyDisk: BlockProtocol.Server {
 
 func serveForever() -> Int32 {
   var disk = ToyDisk()
-  let stopped = IpcServer.run(endpoint: 1) { request, handles, reply, replyHandles in
+  let stopped = IpcServer.run(endpoint: 1) { _, request, handles, reply, replyHandles in
     BlockProtocol.serve(&disk, request: request, handles: &handles, reply: reply, replyHandles: &replyHandles)
   }
   return stopped == .peerClosed ? 0 : 2
