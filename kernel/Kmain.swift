@@ -27,6 +27,8 @@ func kmain(_ magic: UInt32, _ bootInfoPhysical: UInt64) -> Never {
   // Threads: kmain becomes thread 0; the timer starts preempting once interrupts are on.
   Scheduler.start()
   Timer.start(bootInfo)
+  // Devices: what is on the PCI buses (drivers come in user space, M5).
+  PCI.start(bootInfo)
   // User space: the system call entry, the programs in the initrd.
   SyscallEntry.start(trace: options.traceSyscalls)
   Initrd.load(bootInfo)

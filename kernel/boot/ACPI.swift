@@ -1,6 +1,6 @@
-// Just enough ACPI to find the interrupt hardware: from the RSDP copy the loader
-// passed, to the RSDT or XSDT, to the MADT, which names the I/O APIC and how ISA IRQs
-// map to its inputs. Every table is length- and checksum-checked before it is read;
+// Just enough ACPI to find the hardware: from the RSDP copy the loader passed, to the
+// RSDT or XSDT, to the MADT (the I/O APIC and how ISA IRQs map to its inputs) and the
+// MCFG (where PCI Express configuration space is). Every table is length- and checksum-checked before it is read;
 // without a usable MADT the kernel falls back to the PC defaults.
 
 struct MADTInfo {
@@ -20,7 +20,43 @@ enum ACPI {
 
   static func findMADT(_ rsdp: [UInt8]) -> MADTInfo {
     var info = MADTInfo()
-    guard rsdp.count >= 20, rsdp.prefix(8).elementsEqual("RSD PTR ".utf8), checksum(rsdp[0..<20]) else { return info }
+    guard let madt = findTable(rsdp, signature: "APIC") else { return info }
+    var offset = 44  // header (36), local APIC address (4), flags (4)
+    while offset + 2 <= madt.count {
+      let type = madt[offset]
+      let length = Int(madt[offset + 1])
+      guard length >= 2, offset + length <= madt.count else { break }
+      if type == 1, length >= 12, !info.fromFirmware {  // I/O APIC
+        info.ioapicAddress = UInt64(madt.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+        info.ioapicGSIBase = madt.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
+        info.fromFirmware = true
+      } else if type == 2, length >= 10 {  // interrupt source override
+        let source = Int(madt[offset + 3])
+        if source < 16 { info.isaOverrides[source] = madt.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self) }
+      }
+      offset += length
+    }
+    return info
+  }
+
+  /// PCI Express memory-mapped configuration (the MCFG table): for each segment's bus
+  /// range, where its configuration space starts. Empty without an MCFG.
+  static func findMCFG(_ rsdp: [UInt8]) -> [(base: UInt64, segment: UInt16, firstBus: UInt8, lastBus: UInt8)] {
+    guard let mcfg = findTable(rsdp, signature: "MCFG") else { return [] }
+    var ranges: [(base: UInt64, segment: UInt16, firstBus: UInt8, lastBus: UInt8)] = []
+    var offset = 44  // header (36), reserved (8); then 16-byte entries
+    while offset + 16 <= mcfg.count {
+      let base = mcfg.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+      let segment = mcfg.loadUnaligned(fromByteOffset: offset + 8, as: UInt16.self)
+      if mcfg[offset + 10] <= mcfg[offset + 11] { ranges.append((base, segment, mcfg[offset + 10], mcfg[offset + 11])) }
+      offset += 16
+    }
+    return ranges
+  }
+
+  /// The first table with `signature` the RSDT or XSDT lists, checked.
+  private static func findTable(_ rsdp: [UInt8], signature: StaticString) -> UnsafeRawBufferPointer? {
+    guard rsdp.count >= 20, rsdp.prefix(8).elementsEqual("RSD PTR ".utf8), checksum(rsdp[0..<20]) else { return nil }
     let revision = rsdp[15]
     var entries: [UInt64] = []
     if revision >= 2, rsdp.count >= 36, checksum(rsdp[0..<36]) {
@@ -36,25 +72,9 @@ enum ACPI {
       }
     }
     for address in entries {
-      guard let madt = table(at: address, signature: "APIC") else { continue }
-      var offset = 44  // header (36), local APIC address (4), flags (4)
-      while offset + 2 <= madt.count {
-        let type = madt[offset]
-        let length = Int(madt[offset + 1])
-        guard length >= 2, offset + length <= madt.count else { break }
-        if type == 1, length >= 12, !info.fromFirmware {  // I/O APIC
-          info.ioapicAddress = UInt64(madt.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
-          info.ioapicGSIBase = madt.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
-          info.fromFirmware = true
-        } else if type == 2, length >= 10 {  // interrupt source override
-          let source = Int(madt[offset + 3])
-          if source < 16 { info.isaOverrides[source] = madt.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self) }
-        }
-        offset += length
-      }
-      break
+      if let found = table(at: address, signature: signature) { return found }
     }
-    return info
+    return nil
   }
 
   /// The table at `physical`, if its signature, length and checksum are right.

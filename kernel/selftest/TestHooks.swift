@@ -35,8 +35,9 @@ enum TestHooks {
     case .memory:
       MemorySelfTest.run()
     case .ticks:
+      let from = Timer.ticks
       Scheduler.sleep(ticks: Timer.hz)
-      kprint("TIMER: kmain slept until tick \(Timer.ticks)")
+      kprint("TIMER: kmain slept from tick \(from) until tick \(Timer.ticks)")
     case .threads:
       SchedulerSelfTest.interleaving()
     case .lockStress:
