@@ -54,10 +54,32 @@ enum CallReply {
   static func fail(_ caller: ThreadID, serial: UInt64, _ error: AbiError) {
     guard isWaiting(caller, serial: serial) else { return }
     let record = ThreadTable.pointer(caller)
-    record.pointee.ipc.callSerial = 0
-    record.pointee.ipc.answered = true
+    markAnswered(record)
     record.pointee.ipc.replyError = error
     Scheduler.makeReady(caller)
+  }
+
+  /// The caller's call is over (answered or failed): nothing may answer it again.
+  /// Interrupts masked.
+  @inline(__always)
+  static func markAnswered(_ caller: UnsafeMutablePointer<ThreadRecord>) {
+    caller.pointee.ipc.callSerial = 0
+    caller.pointee.ipc.answered = true
+  }
+
+  /// Copies the reply's bytes straight into the waiting caller's reply buffer (through
+  /// its page tables) and records the length, or records `fault` when the caller's
+  /// buffer cannot take them. False when reading the server's `reply` faulted: that
+  /// error is the server's. Interrupts masked.
+  @inline(__always)
+  static func copyReply(_ reply: UserInBuffer<UInt8>, to caller: UnsafeMutablePointer<ThreadRecord>) -> Bool {
+    switch UserMemory.copy(from: reply.address, count: Int(reply.count), to: caller.pointee.ipc.replyBuffer,
+                           in: PageTables(root: caller.pointee.addressSpace)) {
+    case .sourceFault: return false
+    case .destinationUnusable: caller.pointee.ipc.replyError = .fault
+    case .done: caller.pointee.ipc.replyLength = Int(reply.count)
+    }
+    return true
   }
 
   /// The running thread gives up the reply capability it holds, if any: its caller
@@ -142,13 +164,7 @@ extension CallReply {
         target.pointee.ipc.replyHandleCount = Int(handles.count)
         return nil
       }
-      switch UserMemory.copy(from: reply.address, count: Int(reply.count), to: target.pointee.ipc.replyBuffer,
-                             in: PageTables(root: target.pointee.addressSpace)) {
-      case .sourceFault: return .fault
-      case .destinationUnusable: target.pointee.ipc.replyError = .fault
-      case .done: target.pointee.ipc.replyLength = Int(reply.count)
-      }
-      return nil
+      return copyReply(reply, to: target) ? nil : .fault
     }
     if let problem { throw problem }
     // The handles go into the caller's table outside any lock (installing may take an
@@ -170,8 +186,7 @@ extension CallReply {
       if held { me.pointee.ipc.replyTo = .none }
       guard isWaiting(caller, serial: serial) else { return .none }
       target.pointee.ipc.replyHandleCount = max(target.pointee.ipc.replyHandleCount, installed)
-      target.pointee.ipc.callSerial = 0
-      target.pointee.ipc.answered = true
+      markAnswered(target)
       return caller
     }
   }
@@ -189,16 +204,10 @@ extension CallReply {
       if reply.count > target.pointee.ipc.replyCapacity {
         target.pointee.ipc.replyError = .bufferTooSmall
       } else {
-        switch UserMemory.copy(from: reply.address, count: Int(reply.count), to: target.pointee.ipc.replyBuffer,
-                               in: PageTables(root: target.pointee.addressSpace)) {
-        case .sourceFault: return .failure(.fault)  // ours: we keep the capability
-        case .destinationUnusable: target.pointee.ipc.replyError = .fault
-        case .done: target.pointee.ipc.replyLength = Int(reply.count)
-        }
+        guard copyReply(reply, to: target) else { return .failure(.fault) }  // ours: we keep the capability
       }
       if held { me.pointee.ipc.replyTo = .none }
-      target.pointee.ipc.callSerial = 0
-      target.pointee.ipc.answered = true
+      markAnswered(target)
       return .success(caller)
     }
     return try outcome.get()

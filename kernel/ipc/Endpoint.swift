@@ -105,12 +105,12 @@ final class Endpoint: KernelObject {
 
   override func interruptWaiter(_ thread: ThreadID) {
     lock.withLock {
-      let ipc = ThreadTable.pointer(thread).pointee.ipc
+      let record = ThreadTable.pointer(thread)
       if receivers.remove(thread) || senders.remove(thread) {
         UserThreads.wakeInterrupted(thread)
-      } else if ipc.callSerial != 0 && !ipc.answered {
+      } else if record.pointee.ipc.callSerial != 0 && !record.pointee.ipc.answered {
         // Waiting for a reply: give the call up; a late reply finds no serial to match.
-        ThreadTable.pointer(thread).pointee.ipc.callSerial = 0
+        record.pointee.ipc.callSerial = 0
         UserThreads.wakeInterrupted(thread)
       }
     }
