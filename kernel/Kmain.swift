@@ -29,6 +29,8 @@ func kmain(_ magic: UInt32, _ bootInfoPhysical: UInt64) -> Never {
   Timer.start(bootInfo)
   // Devices: what is on the PCI buses (drivers come in user space, M5).
   PCI.start(bootInfo)
+  DeviceObject.makeAll()
+  MessageInterrupts.start()
   // User space: the system call entry, the programs in the initrd.
   SyscallEntry.start(trace: options.traceSyscalls)
   Initrd.load(bootInfo)
@@ -40,7 +42,7 @@ func kmain(_ magic: UInt32, _ bootInfoPhysical: UInt64) -> Never {
     LocalAPIC.setTimerMasked(true)  // benchmark ticks are the operations' own
     Benchmarks.run()
   }
-  UserLand.runInit(options.run, bench: options.bench)
+  UserLand.runInit(options.run, options: options.initOptions, bench: options.bench)
   haltCleanly()
 }
 

@@ -56,6 +56,9 @@ struct BootOptions {
   var traceSyscalls = false
   /// `run=PATH` (repeatable): programs from the initrd that init runs, in order.
   var run: [[UInt8]] = []
+  /// `init=OPTION` (repeatable): handed to init as `--OPTION`, before the programs
+  /// (user/init/init.c lists what it understands).
+  var initOptions: [[UInt8]] = []
 
   static func parse(_ text: [UInt8]) -> BootOptions {
     var options = BootOptions()
@@ -69,6 +72,8 @@ struct BootOptions {
         options.traceSyscalls = true
       } else if key.elementsEqual("run".utf8) && !value.isEmpty {
         options.run.append(Array(value))
+      } else if key.elementsEqual("init".utf8) && !value.isEmpty {
+        options.initOptions.append(Array("--".utf8) + Array(value))
       } else if key.elementsEqual("test".utf8) {
         if let hook = TestHook(named: value) {
           options.test = hook

@@ -5,7 +5,9 @@
 // with decoding off meanwhile) and interrupt capabilities (MSI, MSI-X), and gets one
 // boot line. This is M5's first step: device objects and grants build on `functions`.
 // Configuration space is read through one probe page of the MMIO window, remapped to
-// each function's 4 KiB.
+// each function's 4 KiB. Drivers reach configuration space only through the kernel
+// (DeviceObject): they read it; the kernel alone writes the command register and the
+// interrupt capabilities.
 import X86Shim
 
 struct PCIBar {
@@ -25,9 +27,13 @@ struct PCIFunction {
   var subclass: UInt8 = 0
   var programmingInterface: UInt8 = 0
   var interruptPin: UInt8 = 0
-  var hasMSI = false
-  var hasMSIX = false
+  /// Configuration-space offsets of the MSI and MSI-X capabilities; 0: absent.
+  var msiCapability: UInt16 = 0
+  var msixCapability: UInt16 = 0
   var bars = InlineArray<6, PCIBar>(repeating: PCIBar())
+
+  var hasMSI: Bool { msiCapability != 0 }
+  var hasMSIX: Bool { msixCapability != 0 }
 }
 
 enum PCI {
@@ -85,8 +91,8 @@ enum PCI {
       var steps = 0
       while pointer >= 0x40 && steps < 48 {
         switch read8(bus, device, function, UInt16(pointer)) {
-        case Capability.msi: found.hasMSI = true
-        case Capability.msix: found.hasMSIX = true
+        case Capability.msi: found.msiCapability = UInt16(pointer)
+        case Capability.msix: found.msixCapability = UInt16(pointer)
         default: break
         }
         pointer = read8(bus, device, function, UInt16(pointer) + 1) & 0xfc
@@ -150,6 +156,23 @@ enum PCI {
   }
 
   // MARK: - configuration space
+
+  /// The configuration dword of `function` at `offset` (dword-aligned).
+  static func configRead32(_ function: PCIFunction, _ offset: UInt16) -> UInt32 {
+    Interrupts.withDisabled { read32(function.bus, function.device, function.function, offset) }
+  }
+
+  static func configWrite32(_ function: PCIFunction, _ offset: UInt16, _ value: UInt32) {
+    Interrupts.withDisabled { write32(function.bus, function.device, function.function, offset, value) }
+  }
+
+  static func configWrite16(_ function: PCIFunction, _ offset: UInt16, _ value: UInt16) {
+    Interrupts.withDisabled { write16(function.bus, function.device, function.function, offset, value) }
+  }
+
+  static func configRead16(_ function: PCIFunction, _ offset: UInt16) -> UInt16 {
+    Interrupts.withDisabled { read16(function.bus, function.device, function.function, offset) }
+  }
 
   /// The probe page's address for a function's configuration register `offset`.
   private static func at(_ bus: UInt8, _ device: UInt8, _ function: UInt8, _ offset: UInt16) -> UInt64 {

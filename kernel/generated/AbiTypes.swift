@@ -64,9 +64,13 @@ struct Rights: OptionSet, Sendable {
   static let transfer = Rights(rawValue: 1 << 4)
   /// Change or end the object's life (kill a process or thread).
   static let manage = Rights(rawValue: 1 << 5)
+  /// Bind a device's interrupt to an endpoint and acknowledge it.
+  static let interrupt = Rights(rawValue: 1 << 6)
+  /// Allocate DMA memory for a device.
+  static let dma = Rights(rawValue: 1 << 7)
 
   /// Every flag the spec declares.
-  static let known = Rights(rawValue: 0x3f)
+  static let known = Rights(rawValue: 0xff)
   /// True when no undeclared bit is set.
   var isKnown: Bool { rawValue & ~Self.known.rawValue == 0 }
 }
@@ -87,11 +91,17 @@ struct HandleKind: RawRepresentable, Equatable, Sendable {
   /// One call's reply capability, made a handle by ipc_reply_detach: it answers that
   /// call once (ipc_reply); closed unanswered, the call fails with peer_closed.
   static let reply = HandleKind(rawValue: 5)
+  /// One PCI function: its configuration space, memory BARs, interrupt and DMA, granted
+  /// to its driver (device_open).
+  static let device = HandleKind(rawValue: 6)
+  /// The authority to open devices. The kernel gives it to init alone, as init's handle
+  /// 1.
+  static let resource = HandleKind(rawValue: 7)
 
   /// True when the value is one the spec declares.
   var isKnown: Bool {
     switch rawValue {
-      case 1, 2, 3, 4, 5: true
+      case 1, 2, 3, 4, 5, 6, 7: true
       default: false
     }
   }
@@ -100,7 +110,7 @@ struct HandleKind: RawRepresentable, Equatable, Sendable {
 /// Constants of the ABI.
 enum Abi {
   /// The ABI version this header describes: 0 plus the calls marked since 1
-  /// (process_kill).
+  /// (process_kill onwards).
   static let abiVersion: UInt32 = 1
   /// Granule of every mapping.
   static let pageSize: UInt64 = 4096
@@ -112,6 +122,12 @@ enum Abi {
   static let ipcHandlesMax: UInt64 = 4
   /// Never a valid handle.
   static let handleInvalid: UInt32 = 0
+  /// Bytes of a PCI Express function's configuration space.
+  static let deviceConfigSize: UInt64 = 4096
+  /// Most bytes one device_dma_alloc gives (4 MiB).
+  static let dmaAllocMax: UInt64 = 4194304
+  /// Keys device_irq_bind accepts: 0 to 63, one bit each in an interrupt message.
+  static let interruptKeys: UInt32 = 64
 }
 
 /// Why a process ended.
@@ -184,9 +200,29 @@ struct IpcRecvFlags: OptionSet, Sendable {
   /// The handle it was sent through has the manage right: the server decides what that
   /// allows.
   static let senderManage = IpcRecvFlags(rawValue: 1 << 1)
+  /// Not a message but device interrupts (device_irq_bind): the 8 bytes received are a
+  /// u64 with one bit set per key that fired since the last receive; sender is 0 and no
+  /// handles come.
+  static let interrupt = IpcRecvFlags(rawValue: 1 << 2)
 
   /// Every flag the spec declares.
-  static let known = IpcRecvFlags(rawValue: 0x3)
+  static let known = IpcRecvFlags(rawValue: 0x7)
+  /// True when no undeclared bit is set.
+  var isKnown: Bool { rawValue & ~Self.known.rawValue == 0 }
+}
+
+/// How a device can interrupt: device_irq_bind needs one of these.
+struct DeviceInterrupts: OptionSet, Sendable {
+  let rawValue: UInt32
+  init(rawValue: UInt32) { self.rawValue = rawValue }
+
+  /// It has an MSI capability.
+  static let msi = DeviceInterrupts(rawValue: 1 << 0)
+  /// It has an MSI-X capability (preferred).
+  static let msix = DeviceInterrupts(rawValue: 1 << 1)
+
+  /// Every flag the spec declares.
+  static let known = DeviceInterrupts(rawValue: 0x3)
   /// True when no undeclared bit is set.
   var isKnown: Bool { rawValue & ~Self.known.rawValue == 0 }
 }
@@ -389,6 +425,91 @@ struct HandleGrant {
   }
 }
 
+/// Where device_dma_alloc's memory is for the device.
+struct DmaPlacement {
+  /// The physical (bus) address of its first byte; the rest follows contiguously.
+  var physical: UInt64
+  /// Its size in bytes.
+  var size: UInt64
+
+  /// All fields zero.
+  init() {
+    physical = 0
+    size = 0
+  }
+
+  /// Sets the given fields; the rest are zero.
+  init(physical: UInt64, size: UInt64) {
+    self.init()
+    self.physical = physical
+    self.size = size
+  }
+}
+
+/// What device_open reports of a PCI function.
+struct DeviceInfo {
+  /// PCI vendor id.
+  var vendor: UInt16
+  /// PCI device id.
+  var deviceId: UInt16
+  /// Base class.
+  var classCode: UInt8
+  /// Subclass.
+  var subclass: UInt8
+  /// Programming interface.
+  var progIf: UInt8
+  /// Bus number.
+  var bus: UInt8
+  /// Device number on the bus.
+  var slot: UInt8
+  /// Function number.
+  var function: UInt8
+  /// Zero.
+  var reserved0: UInt16
+  /// Interrupt capabilities.
+  var interrupts: DeviceInterrupts
+  /// Bit n: BAR n is I/O space, which is never granted (no Apus driver needs port I/O
+  /// yet).
+  var ioBars: UInt32
+  /// Zero.
+  var reserved1: UInt32
+  /// Bytes of each BAR; 0 when it is absent or the upper half of a 64-bit BAR.
+  var barSize: InlineArray<6, UInt64>
+
+  /// All fields zero.
+  init() {
+    vendor = 0
+    deviceId = 0
+    classCode = 0
+    subclass = 0
+    progIf = 0
+    bus = 0
+    slot = 0
+    function = 0
+    reserved0 = 0
+    interrupts = []
+    ioBars = 0
+    reserved1 = 0
+    barSize = InlineArray<6, UInt64>(repeating: 0)
+  }
+
+  /// Sets the given fields; the rest (reserved, header) are zero.
+  init(vendor: UInt16, deviceId: UInt16, classCode: UInt8, subclass: UInt8, progIf: UInt8, bus: UInt8, slot: UInt8, function: UInt8, interrupts: DeviceInterrupts, ioBars: UInt32, barSize: InlineArray<6, UInt64>) {
+    self.init()
+    self.vendor = vendor
+    self.deviceId = deviceId
+    self.classCode = classCode
+    self.subclass = subclass
+    self.progIf = progIf
+    self.bus = bus
+    self.slot = slot
+    self.function = function
+    self.interrupts = interrupts
+    self.ioBars = ioBars
+    self.barSize = barSize
+  }
+}
+
 /// Checks that Swift lays out every struct exactly as the C header asserts (the same
 /// numbers abigen checked against libclang). True when all match.
 enum AbiLayout {
@@ -452,6 +573,31 @@ enum AbiLayout {
     withUnsafeMutablePointer(to: &handleGrant) { base in
       matches = matches && offset(base, &base.pointee.handle) == 0
       matches = matches && offset(base, &base.pointee.rights) == 4
+    }
+    matches = matches && MemoryLayout<DmaPlacement>.stride == 16
+      && MemoryLayout<DmaPlacement>.alignment == 8
+    var dmaPlacement = DmaPlacement()
+    withUnsafeMutablePointer(to: &dmaPlacement) { base in
+      matches = matches && offset(base, &base.pointee.physical) == 0
+      matches = matches && offset(base, &base.pointee.size) == 8
+    }
+    matches = matches && MemoryLayout<DeviceInfo>.stride == 72
+      && MemoryLayout<DeviceInfo>.alignment == 8
+    var deviceInfo = DeviceInfo()
+    withUnsafeMutablePointer(to: &deviceInfo) { base in
+      matches = matches && offset(base, &base.pointee.vendor) == 0
+      matches = matches && offset(base, &base.pointee.deviceId) == 2
+      matches = matches && offset(base, &base.pointee.classCode) == 4
+      matches = matches && offset(base, &base.pointee.subclass) == 5
+      matches = matches && offset(base, &base.pointee.progIf) == 6
+      matches = matches && offset(base, &base.pointee.bus) == 7
+      matches = matches && offset(base, &base.pointee.slot) == 8
+      matches = matches && offset(base, &base.pointee.function) == 9
+      matches = matches && offset(base, &base.pointee.reserved0) == 10
+      matches = matches && offset(base, &base.pointee.interrupts) == 12
+      matches = matches && offset(base, &base.pointee.ioBars) == 16
+      matches = matches && offset(base, &base.pointee.reserved1) == 20
+      matches = matches && offset(base, &base.pointee.barSize) == 24
     }
     return matches
   }

@@ -30,6 +30,12 @@ enum SyscallNumber: UInt64 {
   case ipcReplyDetach = 21
   case ipcReply = 22
   case endpointStatus = 23
+  case deviceOpen = 24
+  case deviceConfigRead = 25
+  case deviceMapBar = 26
+  case deviceIrqBind = 27
+  case deviceIrqAck = 28
+  case deviceDmaAlloc = 29
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -279,6 +285,81 @@ protocol SyscallHandlers {
   /// - badHandle: endpoint is not a handle.
   /// - wrongHandleKind: endpoint is not an endpoint handle.
   mutating func endpointStatus(endpoint: HandleEntry<Object>) throws(AbiError) -> UInt64
+
+  /// device_open (24): Opens PCI function `index` (0, 1, ... in the order the kernel's
+  /// boot lines list them) and describes it. init holds the resource and hands each
+  /// driver the handle of its device; while any handle to a device is open, the device
+  /// may do DMA, and when the last one closes the kernel turns its bus mastering off,
+  /// unbinds its interrupt and frees its DMA memory, so a driver that dies leaves
+  /// nothing running.
+  /// - badHandle: resource is not a handle.
+  /// - wrongHandleKind: resource is not the resource handle.
+  /// - accessDenied: resource lacks manage.
+  /// - notFound: There is no function `index`.
+  /// - fault: info is not writable user memory.
+  /// - limitReached: The caller's handle table is full.
+  mutating func deviceOpen(resource: HandleEntry<Object>, index: UInt32, info: UserOut<DeviceInfo>) throws(AbiError) -> Object
+
+  /// device_config_read (25): Copies bytes of the device's configuration space
+  /// (capabilities, for instance virtio's); it is read whole dwords at a time. Drivers
+  /// never write configuration space: the kernel enables what a grant needs.
+  /// - badHandle: device is not a handle.
+  /// - wrongHandleKind: device is not a device handle.
+  /// - accessDenied: device lacks read.
+  /// - invalidArgument: The range leaves configuration space.
+  /// - fault: buf is not writable user memory.
+  mutating func deviceConfigRead(device: HandleEntry<Object>, offset: UInt64, buf: UserOutBuffer<UInt8>) throws(AbiError)
+
+  /// device_map_bar (26): Maps memory BAR `bar` of the device, all of it and nothing
+  /// else, uncached, readable and writable, into the caller's address space, and turns
+  /// the device's memory decoding on. vm_unmap removes it. A BAR holding the MSI-X
+  /// table is refused: only the kernel programs where interrupts go.
+  /// - badHandle: device is not a handle.
+  /// - wrongHandleKind: device is not a device handle.
+  /// - accessDenied: device lacks map, or the BAR holds the MSI-X table.
+  /// - invalidArgument: bar is more than 5, is absent, I/O space or smaller than
+  /// page_size (mapping its page would expose what shares it), or addr is not
+  /// page-aligned.
+  /// - addressInUse: Part of the range is already mapped.
+  /// - noMemory: No memory for page tables, or the mapping limit would be passed.
+  mutating func deviceMapBar(device: HandleEntry<Object>, bar: UInt32, addr: UserAddress) throws(AbiError) -> UserAddress
+
+  /// device_irq_bind (27): Delivers the device's interrupt to `endpoint` as an
+  /// interrupt message (ipc_recv_flags interrupt) carrying bit `key`, through MSI-X
+  /// vector 0 (or MSI) of a CPU vector the kernel chooses. After each delivery the
+  /// interrupt is held until device_irq_ack; one that fires meanwhile is delivered at
+  /// the ack, never lost or repeated. Binding again replaces the endpoint and key.
+  /// - badHandle: device or endpoint is not a handle.
+  /// - wrongHandleKind: device is not a device handle or endpoint not an endpoint.
+  /// - accessDenied: device lacks interrupt, or endpoint lacks write.
+  /// - invalidArgument: key is interrupt_keys or more.
+  /// - notFound: The device has neither MSI-X nor MSI.
+  /// - noMemory: No interrupt vector is free.
+  mutating func deviceIrqBind(device: HandleEntry<Object>, endpoint: HandleEntry<Object>, key: UInt32) throws(AbiError)
+
+  /// device_irq_ack (28): Says the driver has handled the device's last interrupt
+  /// message: the next interrupt is delivered (at once, if one came meanwhile).
+  /// - badHandle: device is not a handle.
+  /// - wrongHandleKind: device is not a device handle.
+  /// - accessDenied: device lacks interrupt.
+  /// - notFound: The device's interrupt is not bound.
+  mutating func deviceIrqAck(device: HandleEntry<Object>) throws(AbiError)
+
+  /// device_dma_alloc (29): Allocates memory the device can reach by DMA: physically
+  /// contiguous, zeroed, never moved, as a shared memory object to map with shm_map;
+  /// its physical address goes to `placed`, and turns the device's bus mastering on.
+  /// The memory lives while its handle, a mapping or the device's grant does: it is
+  /// freed only after the device's last handle closed and its bus mastering went off,
+  /// so a device can never write into freed memory.
+  /// - badHandle: device is not a handle.
+  /// - wrongHandleKind: device is not a device handle.
+  /// - accessDenied: device lacks dma.
+  /// - invalidArgument: size is 0, not a multiple of page_size or more than
+  /// dma_alloc_max.
+  /// - fault: placed is not writable user memory.
+  /// - noMemory: No physically contiguous run of that size is free.
+  /// - limitReached: The caller's handle table is full.
+  mutating func deviceDmaAlloc(device: HandleEntry<Object>, size: UInt64, placed: UserOut<DmaPlacement>) throws(AbiError) -> Object
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -545,6 +626,83 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 24:  // device_open
+      let call = SyscallNumber.deviceOpen
+      do throws(AbiError) {
+        let resource = try SyscallResult.handle(registers.pointee.arg0, kind: .resource, rights: Rights.manage, &handlers)
+        let index = UInt32(truncatingIfNeeded: registers.pointee.arg1)
+        let info = try UserOut<DeviceInfo>(address: registers.pointee.arg2)
+        let reserved = try handlers.reserveHandle()
+        do throws(AbiError) {
+          let object = try handlers.deviceOpen(resource: resource, index: index, info: info)
+          handlers.installHandle(object, at: reserved, kind: .device, rights: Rights.read.union(.map).union(.interrupt).union(.dma).union(.transfer))
+          return UInt64(reserved)
+        } catch {
+          handlers.cancelHandle(reserved)
+          throw error
+        }
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
+    case 25:  // device_config_read
+      let call = SyscallNumber.deviceConfigRead
+      do throws(AbiError) {
+        let device = try SyscallResult.handle(registers.pointee.arg0, kind: .device, rights: Rights.read, &handlers)
+        let offset = registers.pointee.arg1
+        let buf = try UserOutBuffer<UInt8>(address: registers.pointee.arg2, count: registers.pointee.arg3)
+        try handlers.deviceConfigRead(device: device, offset: offset, buf: buf)
+        return 0
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
+    case 26:  // device_map_bar
+      let call = SyscallNumber.deviceMapBar
+      do throws(AbiError) {
+        let device = try SyscallResult.handle(registers.pointee.arg0, kind: .device, rights: Rights.map, &handlers)
+        let bar = UInt32(truncatingIfNeeded: registers.pointee.arg1)
+        let addr = UserAddress(registers.pointee.arg2)
+        return (try handlers.deviceMapBar(device: device, bar: bar, addr: addr)).value
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
+    case 27:  // device_irq_bind
+      let call = SyscallNumber.deviceIrqBind
+      do throws(AbiError) {
+        let device = try SyscallResult.handle(registers.pointee.arg0, kind: .device, rights: Rights.interrupt, &handlers)
+        let endpoint = try SyscallResult.handle(registers.pointee.arg1, kind: .endpoint, rights: Rights.write, &handlers)
+        let key = UInt32(truncatingIfNeeded: registers.pointee.arg2)
+        try handlers.deviceIrqBind(device: device, endpoint: endpoint, key: key)
+        return 0
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
+    case 28:  // device_irq_ack
+      let call = SyscallNumber.deviceIrqAck
+      do throws(AbiError) {
+        let device = try SyscallResult.handle(registers.pointee.arg0, kind: .device, rights: Rights.interrupt, &handlers)
+        try handlers.deviceIrqAck(device: device)
+        return 0
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
+    case 29:  // device_dma_alloc
+      let call = SyscallNumber.deviceDmaAlloc
+      do throws(AbiError) {
+        let device = try SyscallResult.handle(registers.pointee.arg0, kind: .device, rights: Rights.dma, &handlers)
+        let size = registers.pointee.arg1
+        let placed = try UserOut<DmaPlacement>(address: registers.pointee.arg2)
+        let reserved = try handlers.reserveHandle()
+        do throws(AbiError) {
+          let object = try handlers.deviceDmaAlloc(device: device, size: size, placed: placed)
+          handlers.installHandle(object, at: reserved, kind: .shm, rights: Rights.read.union(.write).union(.map))
+          return UInt64(reserved)
+        } catch {
+          handlers.cancelHandle(reserved)
+          throw error
+        }
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -578,6 +736,12 @@ extension SyscallNumber {
       case .ipcReplyDetach: error == .notFound || error == .limitReached
       case .ipcReply: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault
       case .endpointStatus: error == .badHandle || error == .wrongHandleKind
+      case .deviceOpen: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .notFound || error == .fault || error == .limitReached
+      case .deviceConfigRead: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault
+      case .deviceMapBar: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .addressInUse || error == .noMemory
+      case .deviceIrqBind: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .notFound || error == .noMemory
+      case .deviceIrqAck: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .notFound
+      case .deviceDmaAlloc: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .noMemory || error == .limitReached
     }
   }
 }

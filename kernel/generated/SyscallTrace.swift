@@ -41,6 +41,12 @@ enum SyscallTrace {
       case 21: "ipc_reply_detach"
       case 22: "ipc_reply"
       case 23: "endpoint_status"
+      case 24: "device_open"
+      case 25: "device_config_read"
+      case 26: "device_map_bar"
+      case 27: "device_irq_bind"
+      case 28: "device_irq_ack"
+      case 29: "device_dma_alloc"
       default: nil
     }
   }
@@ -67,6 +73,12 @@ enum SyscallTrace {
       case 20: 2
       case 22: 5
       case 23: 1
+      case 24: 3
+      case 25: 4
+      case 26: 3
+      case 27: 3
+      case 28: 1
+      case 29: 3
       default: 0
     }
   }
@@ -129,6 +141,23 @@ enum SyscallTrace {
       case (22, 3): Argument(name: "handles", format: .hex)
       case (22, 4): Argument(name: "handle_count", format: .unsigned)
       case (23, 0): Argument(name: "endpoint", format: .handle)
+      case (24, 0): Argument(name: "resource", format: .handle)
+      case (24, 1): Argument(name: "index", format: .unsigned)
+      case (24, 2): Argument(name: "info", format: .hex)
+      case (25, 0): Argument(name: "device", format: .handle)
+      case (25, 1): Argument(name: "offset", format: .unsigned)
+      case (25, 2): Argument(name: "buf", format: .hex)
+      case (25, 3): Argument(name: "len", format: .unsigned)
+      case (26, 0): Argument(name: "device", format: .handle)
+      case (26, 1): Argument(name: "bar", format: .unsigned)
+      case (26, 2): Argument(name: "addr", format: .hex)
+      case (27, 0): Argument(name: "device", format: .handle)
+      case (27, 1): Argument(name: "endpoint", format: .handle)
+      case (27, 2): Argument(name: "key", format: .unsigned)
+      case (28, 0): Argument(name: "device", format: .handle)
+      case (29, 0): Argument(name: "device", format: .handle)
+      case (29, 1): Argument(name: "size", format: .unsigned)
+      case (29, 2): Argument(name: "placed", format: .hex)
       default: nil
     }
   }
@@ -180,6 +209,9 @@ enum SyscallTrace {
       case 20: .handle
       case 21: .handle
       case 23: .unsigned
+      case 24: .handle
+      case 26: .hex
+      case 29: .handle
       default: nil
     }
   }

@@ -14,8 +14,12 @@
 // the caller's buffer straight into the receiver's, and the CPU switches straight to
 // the receiver: the fast path (CallReply.swift has the reply side).
 //
-// Lock rule: `lock` guards the slots, the counts and both wait queues. Nothing is
-// released under it: dropped handles are collected and released after.
+// Device interrupts (kernel/dev/MessageInterrupts.swift) arrive as `signals`, a bit
+// per key, OR-ed in from interrupt context without allocating: a receiver gets them
+// before any queued message, as one 8-byte interrupt message.
+//
+// Lock rule: `lock` guards the slots, the counts, the signals and both wait queues.
+// Nothing is released under it: dropped handles are collected and released after.
 
 struct QueuedMessage {
   var length = 0
@@ -41,6 +45,8 @@ final class Endpoint: KernelObject {
   private var writers = 0
   private var receivers = WaitQueue()
   private var senders = WaitQueue()
+  /// Interrupt keys posted and not yet received.
+  private var signals: UInt64 = 0
 
   private init(pages: InlineArray<8, UInt64>) {
     self.pages = pages
@@ -141,7 +147,20 @@ final class Endpoint: KernelObject {
     /// A call copied straight into the receive buffer; this thread holds its reply
     /// capability.
     case delivered(length: Int, sender: UInt64, senderManage: Bool)
+    /// Device interrupts: the keys posted since the last receive (now cleared).
+    case signaled(UInt64)
   }
+
+  /// From a device interrupt (interrupts masked): adds `bits` and wakes a receiver.
+  func signal(_ bits: UInt64) {
+    lock.withLock {
+      signals |= bits
+      if let receiver = receivers.pop() { Scheduler.makeReady(receiver) }
+    }
+  }
+
+  /// Puts back signals a receiver could not take (its buffer was too small).
+  func resignal(_ bits: UInt64) { signal(bits) }
 
   /// Waits for the next message. A caller may copy a handle-free request straight into
   /// [`buffer`, `buffer` + `capacity`) meanwhile (capacity 0: never). `answered` is a
@@ -154,7 +173,7 @@ final class Endpoint: KernelObject {
     defer { if wake != .none { Scheduler.makeReady(wake) } }
     return lock.withLock { () -> Arrival? in
       let me = ThreadTable.pointer(Scheduler.current)
-      while count == 0 {
+      while count == 0 && signals == 0 {
         guard writers > 0, !UserThreads.mustStop else { return nil }
         me.pointee.ipc.receiveBuffer = buffer
         me.pointee.ipc.receiveCapacity = capacity
@@ -170,6 +189,10 @@ final class Endpoint: KernelObject {
                             senderManage: me.pointee.ipc.deliveredManage)
         }
         if !woken { return nil }
+      }
+      if signals != 0 {
+        defer { signals = 0 }
+        return .signaled(signals)
       }
       return .queued(length: messages[head].length, handleCount: messages[head].handles.count, serial: takenCount)
     }

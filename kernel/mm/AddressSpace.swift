@@ -112,6 +112,7 @@ final class AddressSpace {
       var flags: PageFlags = [.user]
       if prot.contains(.write) { flags.insert(.writable) }
       if !prot.contains(.execute) { flags.insert(.noExecute) }
+      if object.isUncached { flags.formUnion([.cacheDisable, .writeThrough]) }
       var page = 0
       while page < object.pageCount {
         guard let physical = object.physicalPage(page) else { break }

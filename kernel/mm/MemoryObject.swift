@@ -1,8 +1,9 @@
 // A memory object owns physical pages (Zircon's VMO): address-space regions map it,
 // and a page is freed only when the object dies, that is when no mapping and no handle
 // holds it any more, so unmapping shared pages can never free them twice. M4's shared
-// memory objects are this type behind an shm handle; MMIO and DMA ranges (M5) are
-// further kinds whose pages the object does not own.
+// memory objects are this type behind an shm handle; M5 adds DMA memory (one
+// physically contiguous run, owned) and device registers (a BAR's pages, not owned,
+// mapped uncached).
 //
 // Lock rule: the page list is written only while the object is being built and by
 // `decommit`, which the owning AddressSpace calls under its mutex for an object only
@@ -12,6 +13,10 @@ final class MemoryObject: KernelObject {
   enum Backing {
     /// Zeroed pages from the page allocator, owned and freed by the object.
     case anonymous
+    /// One physically contiguous run of zeroed pages, owned: DMA memory.
+    case contiguous
+    /// Device registers: the pages are the device's, never freed, mapped uncached.
+    case device
   }
 
   let backing: Backing
@@ -24,8 +29,8 @@ final class MemoryObject: KernelObject {
   /// that region may free the pages behind it at once.
   var isPrivate = true
 
-  private init(pageCount: Int, pages: UnsafeMutablePointer<UInt64>) {
-    self.backing = .anonymous
+  private init(pageCount: Int, pages: UnsafeMutablePointer<UInt64>, backing: Backing = .anonymous) {
+    self.backing = backing
     self.pageCount = pageCount
     self.pages = pages
     super.init(kind: .shm)
@@ -48,6 +53,37 @@ final class MemoryObject: KernelObject {
     return object
   }
 
+  /// `pageCount` physically contiguous zeroed pages charged to user memory (DMA), or
+  /// nil (no_memory).
+  static func contiguous(pageCount: Int) -> MemoryObject? {
+    guard pageCount > 0, let list = KernelHeap.allocate(size: pageCount * 8, alignment: 8) else { return nil }
+    guard let first = PageAllocator.shared.allocateContiguousZeroedForUser(pageCount) else {
+      _ = KernelHeap.free(list)
+      return nil
+    }
+    let pages = list.bindMemory(to: UInt64.self, capacity: pageCount)
+    for index in 0..<pageCount { (pages + index).initialize(to: first + UInt64(index) * PageAllocator.pageSize) }
+    let object = MemoryObject(pageCount: pageCount, pages: pages, backing: .contiguous)
+    object.committed = pageCount
+    object.isPrivate = false
+    return object
+  }
+
+  /// The device registers in [physical, physical + byteCount) (page-aligned), or nil
+  /// when the page list does not fit in the heap.
+  static func device(physical: UInt64, byteCount: UInt64) -> MemoryObject? {
+    let pageCount = Int(byteCount / PageAllocator.pageSize)
+    guard pageCount > 0, let list = KernelHeap.allocate(size: pageCount * 8, alignment: 8) else { return nil }
+    let pages = list.bindMemory(to: UInt64.self, capacity: pageCount)
+    for index in 0..<pageCount { (pages + index).initialize(to: physical + UInt64(index) * PageAllocator.pageSize) }
+    let object = MemoryObject(pageCount: pageCount, pages: pages, backing: .device)
+    object.isPrivate = false  // never decommitted: the pages are the device's
+    return object
+  }
+
+  /// Device registers must not be cached.
+  var isUncached: Bool { backing == .device }
+
   var byteCount: UInt64 { UInt64(pageCount) * PageAllocator.pageSize }
 
   /// The physical page at `index`, or nil if it was given back.
@@ -67,7 +103,9 @@ final class MemoryObject: KernelObject {
   }
 
   deinit {
-    for index in 0..<pageCount where pages[index] != 0 { PageAllocator.shared.release(pages[index]) }
+    if backing != .device {
+      for index in 0..<pageCount where pages[index] != 0 { PageAllocator.shared.release(pages[index]) }
+    }
     pages.deinitialize(count: pageCount)
     _ = KernelHeap.free(UnsafeMutableRawPointer(pages))
   }

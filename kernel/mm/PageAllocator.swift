@@ -128,6 +128,42 @@ struct PageAllocator {
     return allocateZeroed()
   }
 
+  /// `count` physically contiguous zeroed pages for a user request (DMA memory): the
+  /// first one's address, or nil when no free run that long exists outside the
+  /// reserve. A first-fit scan of the bitmap: DMA allocations are rare and made by
+  /// drivers as they start.
+  mutating func allocateContiguousZeroedForUser(_ count: Int) -> UInt64? {
+    let first = Interrupts.withDisabled { () -> Int? in
+      guard count > 0, freePages - reservePages >= count, let words else { return nil }
+      var run = 0
+      var frame = 0
+      while frame < frameCount {
+        if words[frame / 64] == ~0 {  // a whole used word: skip it
+          run = 0
+          frame = (frame / 64 + 1) * 64
+          continue
+        }
+        if words[frame / 64] & (1 << UInt64(frame % 64)) == 0 {
+          run += 1
+          if run == count {
+            let start = frame + 1 - count
+            for taken in start...frame { words[taken / 64] |= 1 << UInt64(taken % 64) }
+            freePages -= count
+            return start
+          }
+        } else {
+          run = 0
+        }
+        frame += 1
+      }
+      return nil
+    }
+    guard let first else { return nil }
+    let address = UInt64(first) * Self.pageSize
+    DirectMap.pointer(physical: address).initializeMemory(as: UInt8.self, repeating: 0, count: count * Int(Self.pageSize))
+    return address
+  }
+
   /// Pages a user request could still take.
   var pagesAvailableToUser: Int { max(freePages - reservePages, 0) }
 

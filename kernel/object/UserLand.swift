@@ -1,5 +1,5 @@
 // Starting user space: /init from the initrd, with the programs named by `run=` as
-// its arguments, and waiting for it. The kernel halts when init is done. Free pages,
+// its arguments and the device resource as its handle 1, and waiting for it. The kernel halts when init is done. Free pages,
 // heap bytes and live kernel objects are reported before and after, so a leak anywhere
 // in process life shows up as a difference (tests/user/test_process_lifecycle.py,
 // tests/user/test_object_stress.py).
@@ -7,13 +7,14 @@
 enum UserLand {
   static let initPath: StaticString = "init"
 
-  static func runInit(_ programs: [[UInt8]], bench: Bool) {
+  static func runInit(_ programs: [[UInt8]], options: [[UInt8]], bench: Bool) {
     let path = initPath.withUTF8Buffer { Array($0) }
     guard Initrd.find(path) != nil else {
       kprint("KERNEL: no init in the initrd; not starting user space")
       return
     }
     var arguments = path + [0]
+    for option in options { arguments += option + [0] }
     for program in programs { arguments += program + [0] }
     if bench { arguments += Array("bench/syscalls".utf8) + [0] }
     // Both counts are taken with the heap holding the same objects: the argument
@@ -25,7 +26,11 @@ enum UserLand {
     kprint("MM: free=\(before.freePages) pages heap=\(before.heapBytes) bytes objects=\(before.objects) before init")
     let status: ProcessStatus
     do throws(AbiError) {
-      status = try Process.spawn(path: path, arguments: arguments).wait()!  // kmain is never interrupted
+      // init's handle 1: the authority over devices (device_open), which it passes on
+      // only as device handles to the drivers it starts.
+      var grants = HandlesInFlight()
+      grants.append(ResourceObject(), [.manage])
+      status = try Process.spawn(path: path, arguments: arguments, grants: grants).wait()!  // kmain is never interrupted
     } catch {
       kprint("KERNEL: init did not start: error \(error.rawValue)")
       return

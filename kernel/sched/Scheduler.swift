@@ -250,6 +250,13 @@ enum Scheduler {
     switchToNext()
   }
 
+  /// From a device interrupt that made a thread ready: if the CPU was idle, run it now
+  /// rather than at the next tick (a driver waits for its device, not for the clock).
+  static func preemptIdle() {
+    guard CPU.this.current == CPU.this.idle, !CPU.this.runQueue.isEmpty else { return }
+    switchToNext()
+  }
+
   // MARK: - switching (interrupts masked)
 
   private static func switchToNext() {

@@ -119,6 +119,21 @@ extension KernelSyscalls {
       switch arrival {
       case nil:
         throw .peerClosed
+      case .signaled(let bits)?:
+        guard buf.count >= 8 else {
+          queue.resignal(bits)
+          try info.write(IpcRecvInfo(handleCount: 0, flags: IpcRecvFlags.interrupt.rawValue, sender: 0))
+          throw .bufferTooSmall
+        }
+        var value = bits
+        do throws(AbiError) {
+          try withUnsafeBytes(of: &value) { bytes throws(AbiError) in try buf.write(bytes) }
+          try info.write(IpcRecvInfo(handleCount: 0, flags: IpcRecvFlags.interrupt.rawValue, sender: 0))
+        } catch {
+          queue.resignal(bits)  // an interrupt is never lost to a bad buffer
+          throw error
+        }
+        return 8
       case .delivered(let length, let sender, let senderManage)?:
         let flags: IpcRecvFlags = senderManage ? [.call, .senderManage] : [.call]
         try info.write(IpcRecvInfo(handleCount: 0, flags: flags.rawValue, sender: sender))

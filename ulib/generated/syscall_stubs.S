@@ -205,4 +205,53 @@ apus_endpoint_status:
     ret
 .size apus_endpoint_status, . - apus_endpoint_status
 
+.global apus_device_open
+.type apus_device_open, @function
+apus_device_open:
+    movl $24, %eax
+    syscall
+    ret
+.size apus_device_open, . - apus_device_open
+
+.global apus_device_config_read
+.type apus_device_config_read, @function
+apus_device_config_read:
+    movl $25, %eax
+    movq %rcx, %r10
+    syscall
+    ret
+.size apus_device_config_read, . - apus_device_config_read
+
+.global apus_device_map_bar
+.type apus_device_map_bar, @function
+apus_device_map_bar:
+    movl $26, %eax
+    syscall
+    ret
+.size apus_device_map_bar, . - apus_device_map_bar
+
+.global apus_device_irq_bind
+.type apus_device_irq_bind, @function
+apus_device_irq_bind:
+    movl $27, %eax
+    syscall
+    ret
+.size apus_device_irq_bind, . - apus_device_irq_bind
+
+.global apus_device_irq_ack
+.type apus_device_irq_ack, @function
+apus_device_irq_ack:
+    movl $28, %eax
+    syscall
+    ret
+.size apus_device_irq_ack, . - apus_device_irq_ack
+
+.global apus_device_dma_alloc
+.type apus_device_dma_alloc, @function
+apus_device_dma_alloc:
+    movl $29, %eax
+    syscall
+    ret
+.size apus_device_dma_alloc, . - apus_device_dma_alloc
+
 .section .note.GNU-stack, "", @progbits

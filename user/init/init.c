@@ -1,13 +1,26 @@
-/* The first process. Prints that user mode works, starts the service registry
- * (services/svcman) first, then runs each program named in its arguments (the kernel
- * passes the command line's `run=` options) one after another, waits for it, and
- * reports how it ended. Every program it starts gets the registry endpoint as its
- * handle 1, with write, transfer and manage (boot programs may register names); it
- * passes it on to its own children as it sees fit. When the programs are done, init
- * closes the registry, which ends svcman, and waits for it. */
+/* The first process. It holds the device resource (its handle 1) and plays driver
+ * manager: it opens every PCI function, starts the driver its table names for it,
+ * handing the driver that device's handle (handle 2) and nothing else of the
+ * hardware, and closes its own copy, so a driver that dies leaves its device
+ * quiesced. It starts the service registry (services/svcman) first; every program it
+ * starts gets the registry endpoint as its handle 1 (write, transfer, manage: boot
+ * programs may register names). Then it runs each program named in its arguments
+ * (the kernel's `run=` options; `run=PATH,ARG,...` passes arguments) one after
+ * another, waits for it and reports how it ended. At the end it stops the drivers,
+ * closes the registry, which ends svcman, and waits for it.
+ *
+ * Why init and not a separate drvman: matching is a table lookup, and a separate
+ * manager would need init's resource and registry rights anyway; the supervisor that
+ * restarts drivers (issue 16) will sit where they are started.
+ *
+ * Options (the kernel's `init=X` arrives as `--X`):
+ *   --driver-arg=ARG   passes ARG to every driver it starts (test hooks: blkdevd's
+ *                      crash-after=N). */
 #include <stdio.h>
 #include <string.h>
 #include <apus/syscall.h>
+
+#define RESOURCE_HANDLE ((apus_handle_t)1)
 
 static const char *reason_name(apus_exit_reason_t reason) {
   switch (reason) {
@@ -21,43 +34,139 @@ static const char *reason_name(apus_exit_reason_t reason) {
   }
 }
 
-static int64_t start(const char *path, const struct apus_handle_grant *grant) {
-  return apus_process_spawn_handles((const uint8_t *)path, strlen(path), (const uint8_t *)path, strlen(path) + 1, grant, 1);
+/* Starts `path` with the NUL-separated `args` (argv[0] first) and `grants`. */
+static int64_t start(const char *path, const char *args, size_t args_len, const struct apus_handle_grant *grants,
+                     uint64_t count) {
+  return apus_process_spawn_handles((const uint8_t *)path, strlen(path), (const uint8_t *)args, args_len, grants, count);
+}
+
+/* Which driver serves a device, by PCI ids. virtio-blk: 1042 is the modern id, 1001
+ * the transitional one (QEMU's default, which also speaks virtio 1.0). */
+struct driver { uint16_t vendor, device; const char *path, *name_prefix; };
+static const struct driver drivers[] = {
+  {0x1af4, 0x1042, "services/blkdevd", "block"},
+  {0x1af4, 0x1001, "services/blkdevd", "block"},
+};
+
+#define MAX_DRIVERS 8
+static int64_t running[MAX_DRIVERS];
+static const struct driver *running_driver[MAX_DRIVERS];
+static int running_count;
+
+static void start_drivers(apus_handle_t registry, const char *driver_arg) {
+  for (uint32_t index = 0;; index++) {
+    struct apus_device_info info;
+    int64_t device = apus_device_open(RESOURCE_HANDLE, index, &info);
+    if (device == -(int64_t)APUS_ERR_NOT_FOUND) break;
+    if (apus_is_error(device)) {
+      printf("INIT: cannot open device %u: error %ld\n", index, -device);
+      break;
+    }
+    for (unsigned d = 0; d < sizeof drivers / sizeof drivers[0]; d++) {
+      if (drivers[d].vendor != info.vendor || drivers[d].device != info.device_id) continue;
+      if (running_count == MAX_DRIVERS) {
+        printf("INIT: no room for another driver\n");
+        break;
+      }
+      /* argv: path, the name to register (block0, block1, ...), then the option. */
+      int number = 0;
+      for (int i = 0; i < running_count; i++) number += strcmp(running_driver[i]->name_prefix, drivers[d].name_prefix) == 0;
+      char args[192];
+      size_t len = 0;
+      len += (size_t)snprintf(args + len, sizeof args - len, "%s", drivers[d].path) + 1;
+      len += (size_t)snprintf(args + len, sizeof args - len, "%s%d", drivers[d].name_prefix, number) + 1;
+      if (driver_arg) len += (size_t)snprintf(args + len, sizeof args - len, "%s", driver_arg) + 1;
+      struct apus_handle_grant grants[2] = {
+        {registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE},
+        {(apus_handle_t)device, APUS_RIGHT_READ | APUS_RIGHT_MAP | APUS_RIGHT_INTERRUPT | APUS_RIGHT_DMA},
+      };
+      int64_t child = start(drivers[d].path, args, len, grants, 2);
+      if (apus_is_error(child)) {
+        printf("INIT: cannot start %s: error %ld\n", drivers[d].path, -child);
+      } else {
+        printf("INIT: started %s for %02x:%02x.%u (%04x:%04x) as %s%d\n", drivers[d].path, info.bus, info.slot,
+               info.function, info.vendor, info.device_id, drivers[d].name_prefix, number);
+        running[running_count] = child;
+        running_driver[running_count++] = &drivers[d];
+      }
+      break;
+    }
+    apus_handle_close((apus_handle_t)device); /* the driver holds its own */
+  }
+}
+
+/* Ends every driver (they serve until killed) and reports the ones that died before. */
+static void stop_drivers(void) {
+  for (int i = 0; i < running_count; i++) {
+    apus_process_kill((apus_handle_t)running[i]);
+    struct apus_process_status status;
+    apus_process_wait((apus_handle_t)running[i], &status);
+    apus_handle_close((apus_handle_t)running[i]);
+    if (status.reason != APUS_EXIT_REASON_KILLED) {
+      printf("INIT: driver %s had ended: reason=%s code=%ld\n", running_driver[i]->path, reason_name(status.reason), status.code);
+    }
+  }
+}
+
+/* Runs one `run=` entry: PATH or PATH,ARG,... */
+static int run_program(const char *entry, apus_handle_t registry) {
+  char args[256];
+  size_t len = strlen(entry);
+  if (len >= sizeof args) {
+    printf("INIT: %s: too long\n", entry);
+    return 1;
+  }
+  memcpy(args, entry, len + 1);
+  for (size_t i = 0; i < len; i++)
+    if (args[i] == ',') args[i] = 0;
+  const char *path = args;
+  struct apus_handle_grant client = {registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE};
+  int64_t child = start(path, args, len + 1, &client, 1);
+  if (apus_is_error(child)) {
+    printf("INIT: cannot start %s: error %ld\n", path, -child);
+    return 1;
+  }
+  struct apus_process_status status;
+  int64_t waited = apus_process_wait((apus_handle_t)child, &status);
+  apus_handle_close((apus_handle_t)child);
+  if (apus_is_error(waited)) {
+    printf("INIT: waiting for %s failed: error %ld\n", path, -waited);
+    return 1;
+  }
+  if (status.reason == APUS_EXIT_REASON_EXITED) {
+    printf("INIT: %s exited code=%ld\n", path, status.code);
+    return status.code != 0;
+  }
+  printf("INIT: %s died reason=%s addr=%p rip=%p\n", path, reason_name(status.reason), (void *)status.fault_address,
+         (void *)status.fault_ip);
+  return 0;
 }
 
 int main(int argc, char **argv) {
   printf("USER: hello\n");
   int failures = 0;
+  const char *driver_arg = NULL;
+  int first_program = 1;
+  for (; first_program < argc && strncmp(argv[first_program], "--", 2) == 0; first_program++) {
+    if (strncmp(argv[first_program], "--driver-arg=", 13) == 0) {
+      driver_arg = argv[first_program] + 13;
+    } else {
+      printf("INIT: unknown option %s ignored\n", argv[first_program]);
+    }
+  }
+
   int64_t registry = apus_endpoint_create();
   struct apus_handle_grant serve = {(uint32_t)registry, APUS_RIGHT_READ};
-  int64_t svcman = apus_is_error(registry) ? registry : start("services/svcman", &serve);
+  static const char svcman_args[] = "services/svcman";
+  int64_t svcman = apus_is_error(registry) ? registry : start("services/svcman", svcman_args, sizeof svcman_args, &serve, 1);
   if (apus_is_error(svcman)) {
     printf("INIT: cannot start services/svcman: error %ld\n", -svcman);
     return 1;
   }
-  struct apus_handle_grant client = {(uint32_t)registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE};
-  for (int i = 1; i < argc; i++) {
-    const char *path = argv[i];
-    int64_t child = start(path, &client);
-    if (apus_is_error(child)) {
-      printf("INIT: cannot start %s: error %ld\n", path, -child);
-      failures++;
-      continue;
-    }
-    struct apus_process_status status;
-    int64_t waited = apus_process_wait((apus_handle_t)child, &status);
-    apus_handle_close((apus_handle_t)child);
-    if (apus_is_error(waited)) {
-      printf("INIT: waiting for %s failed: error %ld\n", path, -waited);
-      failures++;
-    } else if (status.reason == APUS_EXIT_REASON_EXITED) {
-      printf("INIT: %s exited code=%ld\n", path, status.code);
-      if (status.code != 0) failures++;
-    } else {
-      printf("INIT: %s died reason=%s addr=%p rip=%p\n", path, reason_name(status.reason),
-             (void *)status.fault_address, (void *)status.fault_ip);
-    }
-  }
+  start_drivers((apus_handle_t)registry, driver_arg);
+  for (int i = first_program; i < argc; i++) failures += run_program(argv[i], (apus_handle_t)registry);
+  stop_drivers();
+
   /* No writer to the registry is left once our handle goes: svcman ends. */
   apus_handle_close((apus_handle_t)registry);
   struct apus_process_status ended;

@@ -73,6 +73,10 @@ static inline int apus_is_error(int64_t result) { return result < 0; }
 #define APUS_RIGHT_TRANSFER ((apus_rights_t)0x10u)
 /** Change or end the object's life (kill a process or thread). */
 #define APUS_RIGHT_MANAGE ((apus_rights_t)0x20u)
+/** Bind a device's interrupt to an endpoint and acknowledge it. */
+#define APUS_RIGHT_INTERRUPT ((apus_rights_t)0x40u)
+/** Allocate DMA memory for a device. */
+#define APUS_RIGHT_DMA ((apus_rights_t)0x80u)
 
 /* ---- Handle kinds. */
 
@@ -89,12 +93,21 @@ static inline int apus_is_error(int64_t result) { return result < 0; }
  * once (ipc_reply); closed unanswered, the call fails with peer_closed.
  */
 #define APUS_HANDLE_KIND_REPLY ((apus_handle_kind_t)5u)
+/**
+ * One PCI function: its configuration space, memory BARs, interrupt and DMA, granted to
+ * its driver (device_open).
+ */
+#define APUS_HANDLE_KIND_DEVICE ((apus_handle_kind_t)6u)
+/**
+ * The authority to open devices. The kernel gives it to init alone, as init's handle 1.
+ */
+#define APUS_HANDLE_KIND_RESOURCE ((apus_handle_kind_t)7u)
 
 /* ---- Constants. */
 
 /**
- * The ABI version this header describes: 0 plus the calls marked since 1
- * (process_kill).
+ * The ABI version this header describes: 0 plus the calls marked since 1 (process_kill
+ * onwards).
  */
 #define APUS_ABI_VERSION ((uint32_t)1u)
 /** Granule of every mapping. */
@@ -107,6 +120,12 @@ static inline int apus_is_error(int64_t result) { return result < 0; }
 #define APUS_IPC_HANDLES_MAX ((uint64_t)4u)
 /** Never a valid handle. */
 #define APUS_HANDLE_INVALID ((uint32_t)0u)
+/** Bytes of a PCI Express function's configuration space. */
+#define APUS_DEVICE_CONFIG_SIZE ((uint64_t)4096u)
+/** Most bytes one device_dma_alloc gives (4 MiB). */
+#define APUS_DMA_ALLOC_MAX ((uint64_t)4194304u)
+/** Keys device_irq_bind accepts: 0 to 63, one bit each in an interrupt message. */
+#define APUS_INTERRUPT_KEYS ((uint32_t)64u)
 
 /** Why a process ended. */
 typedef uint32_t apus_exit_reason_t;
@@ -149,6 +168,19 @@ typedef uint32_t apus_ipc_recv_flags_t;
  * allows.
  */
 #define APUS_IPC_RECV_FLAGS_SENDER_MANAGE ((apus_ipc_recv_flags_t)0x2u)
+/**
+ * Not a message but device interrupts (device_irq_bind): the 8 bytes received are a u64
+ * with one bit set per key that fired since the last receive; sender is 0 and no
+ * handles come.
+ */
+#define APUS_IPC_RECV_FLAGS_INTERRUPT ((apus_ipc_recv_flags_t)0x4u)
+
+/** How a device can interrupt: device_irq_bind needs one of these. */
+typedef uint32_t apus_device_interrupts_t;
+/** It has an MSI capability. */
+#define APUS_DEVICE_INTERRUPTS_MSI ((apus_device_interrupts_t)0x1u)
+/** It has an MSI-X capability (preferred). */
+#define APUS_DEVICE_INTERRUPTS_MSIX ((apus_device_interrupts_t)0x2u)
 
 /** How a process ended, as process_wait reports it. */
 struct apus_process_status {
@@ -285,6 +317,66 @@ _Static_assert(_Alignof(struct apus_handle_grant) == 4, "abigen: _Alignof(struct
 _Static_assert(offsetof(struct apus_handle_grant, handle) == 0, "abigen: offsetof(struct apus_handle_grant, handle)");
 _Static_assert(offsetof(struct apus_handle_grant, rights) == 4, "abigen: offsetof(struct apus_handle_grant, rights)");
 
+/** Where device_dma_alloc's memory is for the device. */
+struct apus_dma_placement {
+    /** The physical (bus) address of its first byte; the rest follows contiguously. */
+    uint64_t physical;
+    /** Its size in bytes. */
+    uint64_t size;
+};
+_Static_assert(sizeof(struct apus_dma_placement) == 16, "abigen: sizeof(struct apus_dma_placement)");
+_Static_assert(_Alignof(struct apus_dma_placement) == 8, "abigen: _Alignof(struct apus_dma_placement)");
+_Static_assert(offsetof(struct apus_dma_placement, physical) == 0, "abigen: offsetof(struct apus_dma_placement, physical)");
+_Static_assert(offsetof(struct apus_dma_placement, size) == 8, "abigen: offsetof(struct apus_dma_placement, size)");
+
+/** What device_open reports of a PCI function. */
+struct apus_device_info {
+    /** PCI vendor id. */
+    uint16_t vendor;
+    /** PCI device id. */
+    uint16_t device_id;
+    /** Base class. */
+    uint8_t class_code;
+    /** Subclass. */
+    uint8_t subclass;
+    /** Programming interface. */
+    uint8_t prog_if;
+    /** Bus number. */
+    uint8_t bus;
+    /** Device number on the bus. */
+    uint8_t slot;
+    /** Function number. */
+    uint8_t function;
+    /** Zero. */
+    uint16_t reserved0;
+    /** Interrupt capabilities. */
+    apus_device_interrupts_t interrupts;
+    /**
+     * Bit n: BAR n is I/O space, which is never granted (no Apus driver needs port I/O
+     * yet).
+     */
+    uint32_t io_bars;
+    /** Zero. */
+    uint32_t reserved1;
+    /** Bytes of each BAR; 0 when it is absent or the upper half of a 64-bit BAR. */
+    uint64_t bar_size[6];
+};
+_Static_assert(sizeof(struct apus_device_info) == 72, "abigen: sizeof(struct apus_device_info)");
+_Static_assert(_Alignof(struct apus_device_info) == 8, "abigen: _Alignof(struct apus_device_info)");
+_Static_assert(offsetof(struct apus_device_info, vendor) == 0, "abigen: offsetof(struct apus_device_info, vendor)");
+_Static_assert(offsetof(struct apus_device_info, device_id) == 2, "abigen: offsetof(struct apus_device_info, device_id)");
+_Static_assert(offsetof(struct apus_device_info, class_code) == 4, "abigen: offsetof(struct apus_device_info, class_code)");
+_Static_assert(offsetof(struct apus_device_info, subclass) == 5, "abigen: offsetof(struct apus_device_info, subclass)");
+_Static_assert(offsetof(struct apus_device_info, prog_if) == 6, "abigen: offsetof(struct apus_device_info, prog_if)");
+_Static_assert(offsetof(struct apus_device_info, bus) == 7, "abigen: offsetof(struct apus_device_info, bus)");
+_Static_assert(offsetof(struct apus_device_info, slot) == 8, "abigen: offsetof(struct apus_device_info, slot)");
+_Static_assert(offsetof(struct apus_device_info, function) == 9, "abigen: offsetof(struct apus_device_info, function)");
+_Static_assert(offsetof(struct apus_device_info, reserved0) == 10, "abigen: offsetof(struct apus_device_info, reserved0)");
+_Static_assert(offsetof(struct apus_device_info, interrupts) == 12, "abigen: offsetof(struct apus_device_info, interrupts)");
+_Static_assert(offsetof(struct apus_device_info, io_bars) == 16, "abigen: offsetof(struct apus_device_info, io_bars)");
+_Static_assert(offsetof(struct apus_device_info, reserved1) == 20, "abigen: offsetof(struct apus_device_info, reserved1)");
+_Static_assert(offsetof(struct apus_device_info, bar_size) == 24, "abigen: offsetof(struct apus_device_info, bar_size)");
+
 /* ---- System call numbers. Numbers are permanent; removed calls keep theirs. */
 
 #define APUS_SYS_DEBUG_WRITE 0
@@ -311,6 +403,12 @@ _Static_assert(offsetof(struct apus_handle_grant, rights) == 4, "abigen: offseto
 #define APUS_SYS_IPC_REPLY_DETACH 21
 #define APUS_SYS_IPC_REPLY 22
 #define APUS_SYS_ENDPOINT_STATUS 23
+#define APUS_SYS_DEVICE_OPEN 24
+#define APUS_SYS_DEVICE_CONFIG_READ 25
+#define APUS_SYS_DEVICE_MAP_BAR 26
+#define APUS_SYS_DEVICE_IRQ_BIND 27
+#define APUS_SYS_DEVICE_IRQ_ACK 28
+#define APUS_SYS_DEVICE_DMA_ALLOC 29
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -547,6 +645,82 @@ int64_t apus_ipc_reply(apus_handle_t reply, const uint8_t *msg, uint64_t len, co
  * handle.)
  */
 int64_t apus_endpoint_status(apus_handle_t endpoint);
+
+/**
+ * Opens PCI function `index` (0, 1, ... in the order the kernel's boot lines list them)
+ * and describes it. init holds the resource and hands each driver the handle of its
+ * device; while any handle to a device is open, the device may do DMA, and when the
+ * last one closes the kernel turns its bus mastering off, unbinds its interrupt and
+ * frees its DMA memory, so a driver that dies leaves nothing running. Returns: The
+ * device. Errors: APUS_ERR_BAD_HANDLE (resource is not a handle.);
+ * APUS_ERR_WRONG_HANDLE_KIND (resource is not the resource handle.);
+ * APUS_ERR_ACCESS_DENIED (resource lacks manage.); APUS_ERR_NOT_FOUND (There is no
+ * function `index`.); APUS_ERR_FAULT (info is not writable user memory.);
+ * APUS_ERR_LIMIT_REACHED (The caller's handle table is full.)
+ */
+int64_t apus_device_open(apus_handle_t resource, uint32_t index, struct apus_device_info *info);
+
+/**
+ * Copies bytes of the device's configuration space (capabilities, for instance
+ * virtio's); it is read whole dwords at a time. Drivers never write configuration
+ * space: the kernel enables what a grant needs. Errors: APUS_ERR_BAD_HANDLE (device is
+ * not a handle.); APUS_ERR_WRONG_HANDLE_KIND (device is not a device handle.);
+ * APUS_ERR_ACCESS_DENIED (device lacks read.); APUS_ERR_INVALID_ARGUMENT (The range
+ * leaves configuration space.); APUS_ERR_FAULT (buf is not writable user memory.)
+ */
+int64_t apus_device_config_read(apus_handle_t device, uint64_t offset, uint8_t *buf, uint64_t len);
+
+/**
+ * Maps memory BAR `bar` of the device, all of it and nothing else, uncached, readable
+ * and writable, into the caller's address space, and turns the device's memory decoding
+ * on. vm_unmap removes it. A BAR holding the MSI-X table is refused: only the kernel
+ * programs where interrupts go. Returns: The address of the mapping. Errors:
+ * APUS_ERR_BAD_HANDLE (device is not a handle.); APUS_ERR_WRONG_HANDLE_KIND (device is
+ * not a device handle.); APUS_ERR_ACCESS_DENIED (device lacks map, or the BAR holds the
+ * MSI-X table.); APUS_ERR_INVALID_ARGUMENT (bar is more than 5, is absent, I/O space or
+ * smaller than page_size (mapping its page would expose what shares it), or addr is not
+ * page-aligned.); APUS_ERR_ADDRESS_IN_USE (Part of the range is already mapped.);
+ * APUS_ERR_NO_MEMORY (No memory for page tables, or the mapping limit would be passed.)
+ */
+int64_t apus_device_map_bar(apus_handle_t device, uint32_t bar, uintptr_t addr);
+
+/**
+ * Delivers the device's interrupt to `endpoint` as an interrupt message (ipc_recv_flags
+ * interrupt) carrying bit `key`, through MSI-X vector 0 (or MSI) of a CPU vector the
+ * kernel chooses. After each delivery the interrupt is held until device_irq_ack; one
+ * that fires meanwhile is delivered at the ack, never lost or repeated. Binding again
+ * replaces the endpoint and key. Errors: APUS_ERR_BAD_HANDLE (device or endpoint is not
+ * a handle.); APUS_ERR_WRONG_HANDLE_KIND (device is not a device handle or endpoint not
+ * an endpoint.); APUS_ERR_ACCESS_DENIED (device lacks interrupt, or endpoint lacks
+ * write.); APUS_ERR_INVALID_ARGUMENT (key is interrupt_keys or more.);
+ * APUS_ERR_NOT_FOUND (The device has neither MSI-X nor MSI.); APUS_ERR_NO_MEMORY (No
+ * interrupt vector is free.)
+ */
+int64_t apus_device_irq_bind(apus_handle_t device, apus_handle_t endpoint, uint32_t key);
+
+/**
+ * Says the driver has handled the device's last interrupt message: the next interrupt
+ * is delivered (at once, if one came meanwhile). Errors: APUS_ERR_BAD_HANDLE (device is
+ * not a handle.); APUS_ERR_WRONG_HANDLE_KIND (device is not a device handle.);
+ * APUS_ERR_ACCESS_DENIED (device lacks interrupt.); APUS_ERR_NOT_FOUND (The device's
+ * interrupt is not bound.)
+ */
+int64_t apus_device_irq_ack(apus_handle_t device);
+
+/**
+ * Allocates memory the device can reach by DMA: physically contiguous, zeroed, never
+ * moved, as a shared memory object to map with shm_map; its physical address goes to
+ * `placed`, and turns the device's bus mastering on. The memory lives while its handle,
+ * a mapping or the device's grant does: it is freed only after the device's last handle
+ * closed and its bus mastering went off, so a device can never write into freed memory.
+ * Returns: The memory. Errors: APUS_ERR_BAD_HANDLE (device is not a handle.);
+ * APUS_ERR_WRONG_HANDLE_KIND (device is not a device handle.); APUS_ERR_ACCESS_DENIED
+ * (device lacks dma.); APUS_ERR_INVALID_ARGUMENT (size is 0, not a multiple of
+ * page_size or more than dma_alloc_max.); APUS_ERR_FAULT (placed is not writable user
+ * memory.); APUS_ERR_NO_MEMORY (No physically contiguous run of that size is free.);
+ * APUS_ERR_LIMIT_REACHED (The caller's handle table is full.)
+ */
+int64_t apus_device_dma_alloc(apus_handle_t device, uint64_t size, struct apus_dma_placement *placed);
 
 #ifdef __cplusplus
 }

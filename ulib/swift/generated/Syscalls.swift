@@ -52,6 +52,18 @@ func apus_ipc_reply_detach() -> Int64
 func apus_ipc_reply(_ reply: UInt32, _ msg: UnsafePointer<UInt8>?, _ len: UInt64, _ handles: UnsafePointer<UInt32>?, _ handle_count: UInt64) -> Int64
 @_extern(c, "apus_endpoint_status")
 func apus_endpoint_status(_ endpoint: UInt32) -> Int64
+@_extern(c, "apus_device_open")
+func apus_device_open(_ resource: UInt32, _ index: UInt32, _ info: UnsafeMutableRawPointer?) -> Int64
+@_extern(c, "apus_device_config_read")
+func apus_device_config_read(_ device: UInt32, _ offset: UInt64, _ buf: UnsafeMutablePointer<UInt8>?, _ len: UInt64) -> Int64
+@_extern(c, "apus_device_map_bar")
+func apus_device_map_bar(_ device: UInt32, _ bar: UInt32, _ addr: UInt) -> Int64
+@_extern(c, "apus_device_irq_bind")
+func apus_device_irq_bind(_ device: UInt32, _ endpoint: UInt32, _ key: UInt32) -> Int64
+@_extern(c, "apus_device_irq_ack")
+func apus_device_irq_ack(_ device: UInt32) -> Int64
+@_extern(c, "apus_device_dma_alloc")
+func apus_device_dma_alloc(_ device: UInt32, _ size: UInt64, _ placed: UnsafeMutableRawPointer?) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -153,6 +165,54 @@ public struct EndpointHandle: ~Copyable {
 /// peer_closed. Owning: dropping it closes the handle.
 @frozen
 public struct ReplyHandle: ~Copyable {
+  public let raw: UInt32
+
+  /// Takes ownership of a raw handle value.
+  public init(adopting raw: UInt32) { self.raw = raw }
+
+  deinit { _ = apus_handle_close(raw) }
+
+  /// Gives up ownership without closing, returning the raw value.
+  public consuming func release() -> UInt32 {
+    let raw = self.raw
+    discard self
+    return raw
+  }
+
+  /// Closes the handle now, reporting failure.
+  public consuming func close() throws(AbiError) {
+    _ = try Sys.check(apus_handle_close(release()))
+  }
+}
+
+/// A handle to one PCI function: its configuration space, memory BARs, interrupt and
+/// DMA, granted to its driver (device_open). Owning: dropping it closes the handle.
+@frozen
+public struct DeviceHandle: ~Copyable {
+  public let raw: UInt32
+
+  /// Takes ownership of a raw handle value.
+  public init(adopting raw: UInt32) { self.raw = raw }
+
+  deinit { _ = apus_handle_close(raw) }
+
+  /// Gives up ownership without closing, returning the raw value.
+  public consuming func release() -> UInt32 {
+    let raw = self.raw
+    discard self
+    return raw
+  }
+
+  /// Closes the handle now, reporting failure.
+  public consuming func close() throws(AbiError) {
+    _ = try Sys.check(apus_handle_close(release()))
+  }
+}
+
+/// A handle to the authority to open devices. The kernel gives it to init alone, as
+/// init's handle 1. Owning: dropping it closes the handle.
+@frozen
+public struct ResourceHandle: ~Copyable {
   public let raw: UInt32
 
   /// Takes ownership of a raw handle value.
@@ -452,6 +512,98 @@ public enum Sys {
   @discardableResult public static func endpointStatus(endpoint: borrowing EndpointHandle) throws(AbiError) -> UInt64 {
     let value = try check(apus_endpoint_status(endpoint.raw))
     return value
+  }
+
+  /// device_open: Opens PCI function `index` (0, 1, ... in the order the kernel's boot
+  /// lines list them) and describes it. init holds the resource and hands each driver
+  /// the handle of its device; while any handle to a device is open, the device may do
+  /// DMA, and when the last one closes the kernel turns its bus mastering off, unbinds
+  /// its interrupt and frees its DMA memory, so a driver that dies leaves nothing
+  /// running.
+  /// - Throws `.badHandle`: resource is not a handle.
+  /// - Throws `.wrongHandleKind`: resource is not the resource handle.
+  /// - Throws `.accessDenied`: resource lacks manage.
+  /// - Throws `.notFound`: There is no function `index`.
+  /// - Throws `.fault`: info is not writable user memory.
+  /// - Throws `.limitReached`: The caller's handle table is full.
+  public static func deviceOpen(resource: borrowing ResourceHandle, index: UInt32, info: inout DeviceInfo) throws(AbiError) -> DeviceHandle {
+    let value = try withUnsafeMutablePointer(to: &info) { infoPointer throws(AbiError) in try check(apus_device_open(resource.raw, index, infoPointer)) }
+    return DeviceHandle(adopting: UInt32(truncatingIfNeeded: value))
+  }
+
+  /// device_config_read: Copies bytes of the device's configuration space
+  /// (capabilities, for instance virtio's); it is read whole dwords at a time. Drivers
+  /// never write configuration space: the kernel enables what a grant needs.
+  /// - Throws `.badHandle`: device is not a handle.
+  /// - Throws `.wrongHandleKind`: device is not a device handle.
+  /// - Throws `.accessDenied`: device lacks read.
+  /// - Throws `.invalidArgument`: The range leaves configuration space.
+  /// - Throws `.fault`: buf is not writable user memory.
+  public static func deviceConfigRead(device: borrowing DeviceHandle, offset: UInt64, buf: UnsafeMutableBufferPointer<UInt8>) throws(AbiError) {
+    _ = try check(apus_device_config_read(device.raw, offset, buf.baseAddress, UInt64(buf.count)))
+  }
+
+  /// device_map_bar: Maps memory BAR `bar` of the device, all of it and nothing else,
+  /// uncached, readable and writable, into the caller's address space, and turns the
+  /// device's memory decoding on. vm_unmap removes it. A BAR holding the MSI-X table is
+  /// refused: only the kernel programs where interrupts go.
+  /// - Throws `.badHandle`: device is not a handle.
+  /// - Throws `.wrongHandleKind`: device is not a device handle.
+  /// - Throws `.accessDenied`: device lacks map, or the BAR holds the MSI-X table.
+  /// - Throws `.invalidArgument`: bar is more than 5, is absent, I/O space or smaller
+  /// than page_size (mapping its page would expose what shares it), or addr is not
+  /// page-aligned.
+  /// - Throws `.addressInUse`: Part of the range is already mapped.
+  /// - Throws `.noMemory`: No memory for page tables, or the mapping limit would be
+  /// passed.
+  @discardableResult public static func deviceMapBar(device: borrowing DeviceHandle, bar: UInt32, addr: UInt) throws(AbiError) -> UInt {
+    let value = try check(apus_device_map_bar(device.raw, bar, addr))
+    return UInt(value)
+  }
+
+  /// device_irq_bind: Delivers the device's interrupt to `endpoint` as an interrupt
+  /// message (ipc_recv_flags interrupt) carrying bit `key`, through MSI-X vector 0 (or
+  /// MSI) of a CPU vector the kernel chooses. After each delivery the interrupt is held
+  /// until device_irq_ack; one that fires meanwhile is delivered at the ack, never lost
+  /// or repeated. Binding again replaces the endpoint and key.
+  /// - Throws `.badHandle`: device or endpoint is not a handle.
+  /// - Throws `.wrongHandleKind`: device is not a device handle or endpoint not an
+  /// endpoint.
+  /// - Throws `.accessDenied`: device lacks interrupt, or endpoint lacks write.
+  /// - Throws `.invalidArgument`: key is interrupt_keys or more.
+  /// - Throws `.notFound`: The device has neither MSI-X nor MSI.
+  /// - Throws `.noMemory`: No interrupt vector is free.
+  public static func deviceIrqBind(device: borrowing DeviceHandle, endpoint: borrowing EndpointHandle, key: UInt32) throws(AbiError) {
+    _ = try check(apus_device_irq_bind(device.raw, endpoint.raw, key))
+  }
+
+  /// device_irq_ack: Says the driver has handled the device's last interrupt message:
+  /// the next interrupt is delivered (at once, if one came meanwhile).
+  /// - Throws `.badHandle`: device is not a handle.
+  /// - Throws `.wrongHandleKind`: device is not a device handle.
+  /// - Throws `.accessDenied`: device lacks interrupt.
+  /// - Throws `.notFound`: The device's interrupt is not bound.
+  public static func deviceIrqAck(device: borrowing DeviceHandle) throws(AbiError) {
+    _ = try check(apus_device_irq_ack(device.raw))
+  }
+
+  /// device_dma_alloc: Allocates memory the device can reach by DMA: physically
+  /// contiguous, zeroed, never moved, as a shared memory object to map with shm_map;
+  /// its physical address goes to `placed`, and turns the device's bus mastering on.
+  /// The memory lives while its handle, a mapping or the device's grant does: it is
+  /// freed only after the device's last handle closed and its bus mastering went off,
+  /// so a device can never write into freed memory.
+  /// - Throws `.badHandle`: device is not a handle.
+  /// - Throws `.wrongHandleKind`: device is not a device handle.
+  /// - Throws `.accessDenied`: device lacks dma.
+  /// - Throws `.invalidArgument`: size is 0, not a multiple of page_size or more than
+  /// dma_alloc_max.
+  /// - Throws `.fault`: placed is not writable user memory.
+  /// - Throws `.noMemory`: No physically contiguous run of that size is free.
+  /// - Throws `.limitReached`: The caller's handle table is full.
+  public static func deviceDmaAlloc(device: borrowing DeviceHandle, size: UInt64, placed: inout DmaPlacement) throws(AbiError) -> ShmHandle {
+    let value = try withUnsafeMutablePointer(to: &placed) { placedPointer throws(AbiError) in try check(apus_device_dma_alloc(device.raw, size, placedPointer)) }
+    return ShmHandle(adopting: UInt32(truncatingIfNeeded: value))
   }
 
   /// A raw result: the value, or the error it encodes.

@@ -101,6 +101,11 @@ struct SwiftSyscallsEmitter {
     // closures: (variable, pointer name).
     var scoped: [(variable: String, pointer: String)] = []
     var externArguments: [String] = []
+    // A typed handle is noncopyable and a tuple cannot hold one: a call returning one
+    // fills its out structs through inout parameters instead.
+    let returnsTypedHandle = call.returns.map {
+      $0.typeName == SpecVocabulary.handle && $0.kind != SpecVocabulary.anyKind && !call.neverReturns
+    } ?? false
 
     for argument in shape.arguments {
       let name = Names.lowerCamel(argument.decl.name)
@@ -136,6 +141,10 @@ struct SwiftSyscallsEmitter {
           externArguments.append("\(name).baseAddress")
         } else {
           switch direction {
+          case .out where returnsTypedHandle:
+            parameters.append("\(name): inout \(type)")
+            scoped.append((name, "\(name)Pointer"))
+            externArguments.append("\(name)Pointer")
           case .out:
             locals.append("var \(name) = \(type)()")
             scoped.append((name, "\(name)Pointer"))
@@ -176,7 +185,7 @@ struct SwiftSyscallsEmitter {
         }
       }
     }
-    for returned in shape.returnedStructs {
+    for returned in shape.returnedStructs where !returnsTypedHandle {
       if case .pointer(_, let element, _) = returned.role {
         let name = Names.lowerCamel(returned.decl.name)
         results.append((name, scope.swiftType(element), name))
