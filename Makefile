@@ -36,7 +36,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
 USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls tests/edge \
-    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong services/svcman
+    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient services/svcman services/blkdevd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -172,9 +172,12 @@ $(OUT)/user/tests/swift_ipc.o: $(wildcard user/tests/swift_ipc/*.swift) $(SWIFT_
 
 # Servers (services/<name>/): Embedded Swift on the generated protocol code, built
 # like the Swift user programs and installed in the initrd as services/<name>.
-$(OUT)/services/%.o: $$(wildcard services/%/*.swift) $(SWIFT_ULIB) Makefile | $(DEPS_STAMP)
+# A server that needs a shared driver library names it in SERVICE_LIBS_<name>.
+VIRTIO_SWIFT := $(sort $(wildcard ulib/swift/virtio/*.swift))
+SERVICE_LIBS_blkdevd := $(VIRTIO_SWIFT)
+$(OUT)/services/%.o: $$(wildcard services/%/*.swift) $$(SERVICE_LIBS_$$*) $(SWIFT_ULIB) Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(SWIFTC) $(SWIFT_USER_FLAGS) -module-name $* -c $(SWIFT_ULIB) $(wildcard services/$*/*.swift) -o $@
+	$(SWIFTC) $(SWIFT_USER_FLAGS) -module-name $* -c $(SWIFT_ULIB) $(SERVICE_LIBS_$*) $(wildcard services/$*/*.swift) -o $@
 	@touch $@
 
 $(OUT)/initrd/services/%: $(OUT)/services/%.o $(ULIB_OBJS) boot/user.ld

@@ -65,6 +65,14 @@ class BootResult:
             else:
                 raise AssertionError(self.report(f"serial line {marker!r} not found (in order)"))
 
+    def expect_match(self, pattern: str) -> "re.Match[str]":
+        """The first whole line that matches `pattern` (a regular expression)."""
+        compiled = re.compile(pattern)
+        for line in self.lines:
+            if found := compiled.fullmatch(line):
+                return found
+        raise AssertionError(self.report(f"no serial line matches {pattern!r}"))
+
     def expect_absent(self, *markers: str) -> None:
         for marker in markers:
             if marker in self.lines:
@@ -105,6 +113,8 @@ def boot(
     cmdline_bytes: bytes | None = None,
     uefi: bool = False,
     disk: Path | None = None,
+    disks: list[Path] | None = None,
+    readonly_disks: list[Path] | None = None,
     timeout: int = DEFAULT_TIMEOUT,
     qemu_args: list[str] | None = None,
 ) -> BootResult:
@@ -122,8 +132,10 @@ def boot(
         raw = LOG_DIR / f"{name}.cmdline"
         raw.write_bytes(cmdline_bytes)
         args += ["--cmdline-file", str(raw)]
-    if disk is not None:
-        args += ["--disk", str(disk)]
+    for each in ([disk] if disk is not None else []) + list(disks or []):
+        args += ["--disk", str(each)]
+    for each in readonly_disks or []:
+        args += ["--disk-ro", str(each)]
     if qemu_args:
         args += ["--", *qemu_args]
     started = time.monotonic()

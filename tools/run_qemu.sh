@@ -14,7 +14,9 @@ usage: tools/run_qemu.sh [options] [-- extra qemu args]
   --uefi               boot through OVMF (UEFI) instead of SeaBIOS
   --cmdline STR        kernel options, passed as fw_cfg file opt/apus/cmdline
   --cmdline-file FILE  the same, read from a file (any bytes, for hostile tests)
-  --disk FILE          attach FILE as a virtio-blk disk (raw)
+  --disk FILE          attach FILE as a virtio-blk disk (raw, modern virtio-blk-pci;
+                       repeat for more disks: block0, block1, ... in order)
+  --disk-ro FILE       the same, read-only (the device offers VIRTIO_BLK_F_RO)
   --timeout S          kill QEMU after S seconds (exit 124)
   --gdb                start paused with a gdb stub on tcp::1234
   --icount             -icount shift=0: the guest TSC counts instructions (benchmarks)
@@ -25,7 +27,8 @@ USAGE
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 iso="$root/out/apus.iso"
 uefi=0 gdb=0 icount=0 dry_run=0
-timeout_s="" cmdline="" cmdline_file="" have_cmdline=0 disk=""
+timeout_s="" cmdline="" cmdline_file="" have_cmdline=0
+disks=()
 extra=()
 
 while (($#)); do
@@ -34,7 +37,8 @@ while (($#)); do
     --uefi) uefi=1; shift ;;
     --cmdline) cmdline=$2; have_cmdline=1; shift 2 ;;
     --cmdline-file) cmdline_file=$2; shift 2 ;;
-    --disk) disk=$2; shift 2 ;;
+    --disk) disks+=("rw:$2"); shift 2 ;;
+    --disk-ro) disks+=("ro:$2"); shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --gdb) gdb=1; shift ;;
     --icount) icount=1; shift ;;
@@ -82,7 +86,17 @@ if [[ -n "$cmdline_file" ]]; then
   qemu+=(-fw_cfg "name=opt/apus/cmdline,file=$cmdline_file")
 fi
 
-[[ -z "$disk" ]] || qemu+=(-drive "if=virtio,format=raw,file=$disk")
+# Each disk is a virtio-blk-pci device with the modern interface only
+# (disable-legacy=on: id 1af4:1042), which is all blkdevd speaks.
+index=0
+for entry in "${disks[@]}"; do
+  mode=${entry%%:*} file=${entry#*:}
+  readonly_opt=""
+  [[ $mode == ro ]] && readonly_opt=",readonly=on"
+  qemu+=(-drive "if=none,id=disk$index,format=raw,file=$file$readonly_opt"
+         -device "virtio-blk-pci,drive=disk$index,disable-legacy=on")
+  index=$((index + 1))
+done
 ((gdb)) && qemu+=(-s -S)
 ((icount)) && qemu+=(-icount shift=0)
 qemu+=("${extra[@]}")

@@ -20,8 +20,12 @@ final class DeviceObject: KernelObject {
   /// The CPU vector its interrupt is bound to (MessageInterrupts), 0 when unbound.
   private(set) var vector: UInt64 = 0
 
+  /// Kernel address of its MSI-X table entry 0; 0 without MSI-X.
+  let msixEntry: UInt64
+
   private init(_ function: PCIFunction) {
     self.function = function
+    msixEntry = function.hasMSIX ? MessageInterrupts.mapMSIXEntry(function) : 0
     super.init(kind: .device)
   }
 

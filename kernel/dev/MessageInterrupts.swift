@@ -113,11 +113,18 @@ enum MessageInterrupts {
     static let entryMasked: UInt32 = 1
   }
 
+  /// Kernel address of `function`'s MSI-X table entry 0, mapped uncached (at
+  /// enumeration: binding allocates nothing).
+  static func mapMSIXEntry(_ function: PCIFunction) -> UInt64 {
+    let table = PCI.configRead32(function, function.msixCapability + 4)
+    return DeviceMemory.map(physical: function.bars[Int(table & 7)].base + UInt64(table & ~7), size: 16)
+  }
+
   private static func program(_ device: DeviceObject, vector: UInt64) {
     let function = device.function
     let address = messageAddress | (LocalAPIC.id << 12)
     if function.hasMSIX {
-      let entry = msixEntry(function)
+      let entry = device.msixEntry
       x86_mmio_write32(entry + 0, address)
       x86_mmio_write32(entry + 4, 0)
       x86_mmio_write32(entry + 8, UInt32(vector))
@@ -141,24 +148,12 @@ enum MessageInterrupts {
   private static func mask(_ device: DeviceObject) {
     let function = device.function
     if function.hasMSIX {
-      x86_mmio_write32(msixEntry(function) + 12, MSIX.entryMasked)
+      x86_mmio_write32(device.msixEntry + 12, MSIX.entryMasked)
       let control = PCI.configRead32(function, function.msixCapability)
       PCI.configWrite32(function, function.msixCapability, control & ~MSIX.enable)
     } else {
       let control = PCI.configRead32(function, function.msiCapability)
       PCI.configWrite32(function, function.msiCapability, control & ~(1 << 16))
     }
-  }
-
-  /// Kernel address of MSI-X table entry 0, mapped uncached once per device.
-  nonisolated(unsafe) private static var tableMappings: [(physical: UInt64, virtual: UInt64)] = []
-
-  private static func msixEntry(_ function: PCIFunction) -> UInt64 {
-    let table = PCI.configRead32(function, function.msixCapability + 4)
-    let physical = function.bars[Int(table & 7)].base + UInt64(table & ~7)
-    if let known = tableMappings.first(where: { $0.physical == physical }) { return known.virtual }
-    let virtual = DeviceMemory.map(physical: physical, size: 16)
-    tableMappings.append((physical, virtual))
-    return virtual
   }
 }

@@ -36,6 +36,8 @@ enum SyscallNumber: UInt64 {
   case deviceIrqBind = 27
   case deviceIrqAck = 28
   case deviceDmaAlloc = 29
+  case handleInfo = 30
+  case deviceInfo = 31
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -360,6 +362,22 @@ protocol SyscallHandlers {
   /// - noMemory: No physically contiguous run of that size is free.
   /// - limitReached: The caller's handle table is full.
   mutating func deviceDmaAlloc(device: HandleEntry<Object>, size: UInt64, placed: UserOut<DmaPlacement>) throws(AbiError) -> Object
+
+  /// handle_info (30): Describes a handle: its object's kind, its rights and, for
+  /// shared memory, the size. A server checks what a client sent (an attached buffer's
+  /// size) before it relies on it.
+  /// - badHandle: handle is not a handle.
+  /// - fault: info is not writable user memory.
+  mutating func handleInfo(handle: HandleEntry<Object>, info: UserOut<HandleInfo>) throws(AbiError)
+
+  /// device_info (31): Describes the device a handle names, as device_open did for
+  /// init: a driver learns its BARs' sizes and interrupt capabilities from its own
+  /// handle.
+  /// - badHandle: device is not a handle.
+  /// - wrongHandleKind: device is not a device handle.
+  /// - accessDenied: device lacks read.
+  /// - fault: info is not writable user memory.
+  mutating func deviceInfo(device: HandleEntry<Object>, info: UserOut<DeviceInfo>) throws(AbiError)
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -703,6 +721,26 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 30:  // handle_info
+      let call = SyscallNumber.handleInfo
+      do throws(AbiError) {
+        let handle = try SyscallResult.handle(registers.pointee.arg0, kind: nil, rights: Rights(), &handlers)
+        let info = try UserOut<HandleInfo>(address: registers.pointee.arg1)
+        try handlers.handleInfo(handle: handle, info: info)
+        return 0
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
+    case 31:  // device_info
+      let call = SyscallNumber.deviceInfo
+      do throws(AbiError) {
+        let device = try SyscallResult.handle(registers.pointee.arg0, kind: .device, rights: Rights.read, &handlers)
+        let info = try UserOut<DeviceInfo>(address: registers.pointee.arg1)
+        try handlers.deviceInfo(device: device, info: info)
+        return 0
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -742,6 +780,8 @@ extension SyscallNumber {
       case .deviceIrqBind: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .notFound || error == .noMemory
       case .deviceIrqAck: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .notFound
       case .deviceDmaAlloc: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .noMemory || error == .limitReached
+      case .handleInfo: error == .badHandle || error == .fault
+      case .deviceInfo: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .fault
     }
   }
 }

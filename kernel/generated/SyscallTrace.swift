@@ -47,6 +47,8 @@ enum SyscallTrace {
       case 27: "device_irq_bind"
       case 28: "device_irq_ack"
       case 29: "device_dma_alloc"
+      case 30: "handle_info"
+      case 31: "device_info"
       default: nil
     }
   }
@@ -79,6 +81,8 @@ enum SyscallTrace {
       case 27: 3
       case 28: 1
       case 29: 3
+      case 30: 2
+      case 31: 2
       default: 0
     }
   }
@@ -158,6 +162,10 @@ enum SyscallTrace {
       case (29, 0): Argument(name: "device", format: .handle)
       case (29, 1): Argument(name: "size", format: .unsigned)
       case (29, 2): Argument(name: "placed", format: .hex)
+      case (30, 0): Argument(name: "handle", format: .handle)
+      case (30, 1): Argument(name: "info", format: .hex)
+      case (31, 0): Argument(name: "device", format: .handle)
+      case (31, 1): Argument(name: "info", format: .hex)
       default: nil
     }
   }

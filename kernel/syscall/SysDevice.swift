@@ -78,3 +78,9 @@ extension KernelSyscalls {
     unsafeDowncast(entry.object, to: DeviceObject.self)
   }
 }
+
+extension KernelSyscalls {
+  mutating func deviceInfo(device: HandleEntry<KernelObject>, info: UserOut<DeviceInfo>) throws(AbiError) {
+    try info.write(unsafeDowncast(device.object, to: DeviceObject.self).info)
+  }
+}

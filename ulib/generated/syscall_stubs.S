@@ -254,4 +254,20 @@ apus_device_dma_alloc:
     ret
 .size apus_device_dma_alloc, . - apus_device_dma_alloc
 
+.global apus_handle_info
+.type apus_handle_info, @function
+apus_handle_info:
+    movl $30, %eax
+    syscall
+    ret
+.size apus_handle_info, . - apus_handle_info
+
+.global apus_device_info
+.type apus_device_info, @function
+apus_device_info:
+    movl $31, %eax
+    syscall
+    ret
+.size apus_device_info, . - apus_device_info
+
 .section .note.GNU-stack, "", @progbits

@@ -9,6 +9,11 @@
  * another, waits for it and reports how it ended. At the end it stops the drivers,
  * closes the registry, which ends svcman, and waits for it.
  *
+ * A driver's start is a handshake: its handle 3 is the write end of an endpoint only
+ * it holds, and it sends one message there when it serves (after registering its
+ * name); if it dies first, init's receive ends in peer_closed. So programs run only
+ * after every driver is ready or known to have failed.
+ *
  * Why init and not a separate drvman: matching is a table lookup, and a separate
  * manager would need init's resource and registry rights anyway; the supervisor that
  * restarts drivers (issue 16) will sit where they are started.
@@ -76,11 +81,19 @@ static void start_drivers(apus_handle_t registry, const char *driver_arg) {
       len += (size_t)snprintf(args + len, sizeof args - len, "%s", drivers[d].path) + 1;
       len += (size_t)snprintf(args + len, sizeof args - len, "%s%d", drivers[d].name_prefix, number) + 1;
       if (driver_arg) len += (size_t)snprintf(args + len, sizeof args - len, "%s", driver_arg) + 1;
-      struct apus_handle_grant grants[2] = {
+      int64_t ready = apus_endpoint_create();
+      int64_t ready_read = apus_is_error(ready) ? ready : apus_handle_duplicate((apus_handle_t)ready, APUS_RIGHT_READ);
+      if (apus_is_error(ready_read)) {
+        printf("INIT: no endpoint for a driver's start\n");
+        break;
+      }
+      struct apus_handle_grant grants[3] = {
         {registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE},
         {(apus_handle_t)device, APUS_RIGHT_READ | APUS_RIGHT_MAP | APUS_RIGHT_INTERRUPT | APUS_RIGHT_DMA},
+        {(apus_handle_t)ready, APUS_RIGHT_WRITE},
       };
-      int64_t child = start(drivers[d].path, args, len, grants, 2);
+      int64_t child = start(drivers[d].path, args, len, grants, 3);
+      apus_handle_close((apus_handle_t)ready); /* the driver holds the only write end */
       if (apus_is_error(child)) {
         printf("INIT: cannot start %s: error %ld\n", drivers[d].path, -child);
       } else {
@@ -88,7 +101,12 @@ static void start_drivers(apus_handle_t registry, const char *driver_arg) {
                info.function, info.vendor, info.device_id, drivers[d].name_prefix, number);
         running[running_count] = child;
         running_driver[running_count++] = &drivers[d];
+        uint8_t note[8];
+        struct apus_ipc_recv_info received;
+        if (apus_is_error(apus_ipc_recv((apus_handle_t)ready_read, note, sizeof note, NULL, 0, &received)))
+          printf("INIT: %s for %s%d failed to start\n", drivers[d].path, drivers[d].name_prefix, number);
       }
+      apus_handle_close((apus_handle_t)ready_read);
       break;
     }
     apus_handle_close((apus_handle_t)device); /* the driver holds its own */

@@ -317,6 +317,21 @@ _Static_assert(_Alignof(struct apus_handle_grant) == 4, "abigen: _Alignof(struct
 _Static_assert(offsetof(struct apus_handle_grant, handle) == 0, "abigen: offsetof(struct apus_handle_grant, handle)");
 _Static_assert(offsetof(struct apus_handle_grant, rights) == 4, "abigen: offsetof(struct apus_handle_grant, rights)");
 
+/** What handle_info reports of a handle. */
+struct apus_handle_info {
+    /** The object's kind (the handle kinds list). */
+    uint32_t kind;
+    /** The handle's rights (bits of the rights list). */
+    uint32_t rights;
+    /** For shared memory: its size in bytes; otherwise 0. */
+    uint64_t size;
+};
+_Static_assert(sizeof(struct apus_handle_info) == 16, "abigen: sizeof(struct apus_handle_info)");
+_Static_assert(_Alignof(struct apus_handle_info) == 8, "abigen: _Alignof(struct apus_handle_info)");
+_Static_assert(offsetof(struct apus_handle_info, kind) == 0, "abigen: offsetof(struct apus_handle_info, kind)");
+_Static_assert(offsetof(struct apus_handle_info, rights) == 4, "abigen: offsetof(struct apus_handle_info, rights)");
+_Static_assert(offsetof(struct apus_handle_info, size) == 8, "abigen: offsetof(struct apus_handle_info, size)");
+
 /** Where device_dma_alloc's memory is for the device. */
 struct apus_dma_placement {
     /** The physical (bus) address of its first byte; the rest follows contiguously. */
@@ -409,6 +424,8 @@ _Static_assert(offsetof(struct apus_device_info, bar_size) == 24, "abigen: offse
 #define APUS_SYS_DEVICE_IRQ_BIND 27
 #define APUS_SYS_DEVICE_IRQ_ACK 28
 #define APUS_SYS_DEVICE_DMA_ALLOC 29
+#define APUS_SYS_HANDLE_INFO 30
+#define APUS_SYS_DEVICE_INFO 31
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -721,6 +738,23 @@ int64_t apus_device_irq_ack(apus_handle_t device);
  * APUS_ERR_LIMIT_REACHED (The caller's handle table is full.)
  */
 int64_t apus_device_dma_alloc(apus_handle_t device, uint64_t size, struct apus_dma_placement *placed);
+
+/**
+ * Describes a handle: its object's kind, its rights and, for shared memory, the size. A
+ * server checks what a client sent (an attached buffer's size) before it relies on it.
+ * Errors: APUS_ERR_BAD_HANDLE (handle is not a handle.); APUS_ERR_FAULT (info is not
+ * writable user memory.)
+ */
+int64_t apus_handle_info(apus_handle_t handle, struct apus_handle_info *info);
+
+/**
+ * Describes the device a handle names, as device_open did for init: a driver learns its
+ * BARs' sizes and interrupt capabilities from its own handle. Errors:
+ * APUS_ERR_BAD_HANDLE (device is not a handle.); APUS_ERR_WRONG_HANDLE_KIND (device is
+ * not a device handle.); APUS_ERR_ACCESS_DENIED (device lacks read.); APUS_ERR_FAULT
+ * (info is not writable user memory.)
+ */
+int64_t apus_device_info(apus_handle_t device, struct apus_device_info *info);
 
 #ifdef __cplusplus
 }

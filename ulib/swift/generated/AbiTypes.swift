@@ -425,6 +425,31 @@ public struct HandleGrant {
   }
 }
 
+/// What handle_info reports of a handle.
+public struct HandleInfo {
+  /// The object's kind (the handle kinds list).
+  public var kind: UInt32
+  /// The handle's rights (bits of the rights list).
+  public var rights: UInt32
+  /// For shared memory: its size in bytes; otherwise 0.
+  public var size: UInt64
+
+  /// All fields zero.
+  public init() {
+    kind = 0
+    rights = 0
+    size = 0
+  }
+
+  /// Sets the given fields; the rest are zero.
+  public init(kind: UInt32, rights: UInt32, size: UInt64) {
+    self.init()
+    self.kind = kind
+    self.rights = rights
+    self.size = size
+  }
+}
+
 /// Where device_dma_alloc's memory is for the device.
 public struct DmaPlacement {
   /// The physical (bus) address of its first byte; the rest follows contiguously.
@@ -573,6 +598,14 @@ public enum AbiLayout {
     withUnsafeMutablePointer(to: &handleGrant) { base in
       matches = matches && offset(base, &base.pointee.handle) == 0
       matches = matches && offset(base, &base.pointee.rights) == 4
+    }
+    matches = matches && MemoryLayout<HandleInfo>.stride == 16
+      && MemoryLayout<HandleInfo>.alignment == 8
+    var handleInfo = HandleInfo()
+    withUnsafeMutablePointer(to: &handleInfo) { base in
+      matches = matches && offset(base, &base.pointee.kind) == 0
+      matches = matches && offset(base, &base.pointee.rights) == 4
+      matches = matches && offset(base, &base.pointee.size) == 8
     }
     matches = matches && MemoryLayout<DmaPlacement>.stride == 16
       && MemoryLayout<DmaPlacement>.alignment == 8

@@ -64,6 +64,10 @@ func apus_device_irq_bind(_ device: UInt32, _ endpoint: UInt32, _ key: UInt32) -
 func apus_device_irq_ack(_ device: UInt32) -> Int64
 @_extern(c, "apus_device_dma_alloc")
 func apus_device_dma_alloc(_ device: UInt32, _ size: UInt64, _ placed: UnsafeMutableRawPointer?) -> Int64
+@_extern(c, "apus_handle_info")
+func apus_handle_info(_ handle: UInt32, _ info: UnsafeMutableRawPointer?) -> Int64
+@_extern(c, "apus_device_info")
+func apus_device_info(_ device: UInt32, _ info: UnsafeMutableRawPointer?) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -604,6 +608,29 @@ public enum Sys {
   public static func deviceDmaAlloc(device: borrowing DeviceHandle, size: UInt64, placed: inout DmaPlacement) throws(AbiError) -> ShmHandle {
     let value = try withUnsafeMutablePointer(to: &placed) { placedPointer throws(AbiError) in try check(apus_device_dma_alloc(device.raw, size, placedPointer)) }
     return ShmHandle(adopting: UInt32(truncatingIfNeeded: value))
+  }
+
+  /// handle_info: Describes a handle: its object's kind, its rights and, for shared
+  /// memory, the size. A server checks what a client sent (an attached buffer's size)
+  /// before it relies on it.
+  /// - Throws `.badHandle`: handle is not a handle.
+  /// - Throws `.fault`: info is not writable user memory.
+  @discardableResult public static func handleInfo(handle: UInt32) throws(AbiError) -> HandleInfo {
+    var info = HandleInfo()
+    _ = try withUnsafeMutablePointer(to: &info) { infoPointer throws(AbiError) in try check(apus_handle_info(handle, infoPointer)) }
+    return info
+  }
+
+  /// device_info: Describes the device a handle names, as device_open did for init: a
+  /// driver learns its BARs' sizes and interrupt capabilities from its own handle.
+  /// - Throws `.badHandle`: device is not a handle.
+  /// - Throws `.wrongHandleKind`: device is not a device handle.
+  /// - Throws `.accessDenied`: device lacks read.
+  /// - Throws `.fault`: info is not writable user memory.
+  @discardableResult public static func deviceInfo(device: borrowing DeviceHandle) throws(AbiError) -> DeviceInfo {
+    var info = DeviceInfo()
+    _ = try withUnsafeMutablePointer(to: &info) { infoPointer throws(AbiError) in try check(apus_device_info(device.raw, infoPointer)) }
+    return info
   }
 
   /// A raw result: the value, or the error it encodes.

@@ -1,0 +1,132 @@
+// blkdevd: the virtio-blk driver and block server. init starts one per disk with the
+// registry as handle 1, the disk's device as handle 2 (read, map, interrupt, dma:
+// nothing else of the machine) and handle 3 to say it is ready on, and the name to
+// register (block0, ...) as its first argument. It brings the device up over the modern virtio PCI transport, binds the
+// device's interrupt to its own endpoint, registers the name and serves the block
+// protocol on that endpoint until it is stopped.
+//
+// Arguments: NAME [crash-after=N] (a test hook: dies inside a device request, from
+// the N-th on, with requests in flight).
+
+let deviceHandle: UInt32 = 2
+let readyHandle: UInt32 = 3
+
+@_cdecl("main")
+func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+  guard argc >= 2, let argv, let nameArgument = argv[1] else {
+    print("BLKDEVD: usage: blkdevd NAME [crash-after=N]")
+    return 2
+  }
+  let name = UnsafeBufferPointer(start: UnsafeRawPointer(nameArgument).assumingMemoryBound(to: UInt8.self), count: Arguments.length(nameArgument))
+  var crashAfter = 0
+  if argc >= 3, let option = argv[2], let value = Arguments.value(of: "crash-after=", in: option) { crashAfter = value }
+
+  let device = DeviceHandle(adopting: deviceHandle)
+  guard let info = try? Sys.deviceInfo(device: device) else {
+    print("BLKDEVD: handle 2 is not a device")
+    return 1
+  }
+  let location = DeviceLocation(info)
+  let transport: VirtioPCI
+  let disk: VirtioBlock
+  do {
+    transport = try VirtioPCI(device: device, info: info)
+    disk = try VirtioBlock(transport)
+  } catch {
+    switch error {
+    case .legacyOnly: print("BLK: \(location) offers only the legacy virtio interface: refused")
+    case .missingCapability: print("BLK: \(location) lacks a virtio 1.0 capability: refused")
+    case .featuresRejected: print("BLK: \(location) rejected the features: refused")
+    case .queueUnavailable: print("BLK: \(location) has no usable request queue: refused")
+    case .noInterruptVector: print("BLK: \(location) cannot interrupt through MSI-X: refused")
+    case .grantRefused(let abi): print("BLK: \(location): a device grant was refused (error \(abi.rawValue))")
+    }
+    return 1
+  }
+
+  guard let endpoint = try? Sys.endpointCreate() else {
+    print("BLKDEVD: no endpoint")
+    return 1
+  }
+  do {
+    try Sys.deviceIrqBind(device: transport.device, endpoint: endpoint, key: 0)
+  } catch {
+    print("BLK: \(location): cannot bind the interrupt (error \(error.rawValue))")
+    return 1
+  }
+  let capacity = disk.capacity
+  print("BLK: found virtio-blk \(location) capacity=\(capacity) sectors (\(capacity * 512) bytes)\(disk.readOnly ? " read-only" : "")\(disk.canFlush ? " flush" : "") queue=\(disk.queue.size) slots=\(disk.slotCount)")
+
+  var service = BlockService(device: disk, generation: Sys.timeNow() | 1)
+  service.crashAfter = crashAfter
+  guard let clientEnd = try? Sys.handleDuplicate(handle: endpoint.raw, rights: Rights.write.union(.transfer).rawValue) else { return 1 }
+  let added = ServiceRegistry.add(name, endpoint: clientEnd)
+  guard added == .ok else {
+    print("BLKDEVD: cannot register the name: status \(added.rawValue)")
+    return 1
+  }
+  print("BLKDEVD: ready")
+  do {  // tell init; the handle closes at the end of this scope
+    let ready = EndpointHandle(adopting: readyHandle)
+    var note: UInt64 = 1
+    try withUnsafeBytes(of: &note) { bytes throws(AbiError) in
+      try Sys.ipcSend(endpoint: ready, msg: UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 8),
+                      handles: UnsafeBufferPointer(start: nil, count: 0))
+    }
+  } catch {
+    print("BLKDEVD: cannot tell init it is ready (error \(error.rawValue))")
+  }
+  let stopped = IpcServer.run(endpoint: endpoint.raw) { received, request, handles, reply, replyHandles in
+    if IpcRecvFlags(rawValue: received.flags).contains(.interrupt) {
+      service.deviceInterrupted()
+      return 0
+    }
+    service.sender = received.sender
+    return BlockProtocol.serve(&service, request: request, handles: &handles, reply: reply, replyHandles: &replyHandles)
+  }
+  print("BLKDEVD: stopped (error \(stopped.rawValue))")
+  return 1
+}
+
+enum Arguments {
+  /// The decimal number after `prefix` in `argument`, if it starts so.
+  static func value(of prefix: StaticString, in argument: UnsafeMutablePointer<CChar>) -> Int? {
+    let length = Arguments.length(argument)
+    guard length > prefix.utf8CodeUnitCount else { return nil }
+    var number = 0
+    for index in 0..<length {
+      let byte = UInt8(bitPattern: argument[index])
+      if index < prefix.utf8CodeUnitCount {
+        guard byte == prefix.utf8Start[index] else { return nil }
+      } else {
+        guard byte >= 48 && byte <= 57, number < 1_000_000_000 else { return nil }
+        number = number * 10 + Int(byte - 48)
+      }
+    }
+    return number
+  }
+
+  static func length(_ string: UnsafeMutablePointer<CChar>) -> Int {
+    var count = 0
+    while string[count] != 0 { count += 1 }
+    return count
+  }
+}
+
+/// A PCI address as the kernel's boot lines print it: bb:dd.f in hex.
+struct DeviceLocation: CustomStringConvertible {
+  let info: DeviceInfo
+  init(_ info: DeviceInfo) { self.info = info }
+
+  var description: String {
+    Self.hex(info.bus) + ":" + Self.hex(info.slot) + "." + String(info.function)
+  }
+
+  private static func hex(_ value: UInt8) -> String {
+    let digits: StaticString = "0123456789abcdef"
+    var text = ""
+    text.append(Character(Unicode.Scalar(digits.utf8Start[Int(value >> 4)])))
+    text.append(Character(Unicode.Scalar(digits.utf8Start[Int(value & 15)])))
+    return text
+  }
+}

@@ -1,0 +1,74 @@
+"""M5: blkdevd serves the block protocol with data in shared memory, and what it writes
+is really on the disk image the host holds. Each test makes its own image, boots,
+and reads the image back on the host where that is the judge."""
+import hashlib
+import re
+
+from apus_qemu import EXIT_CLEAN_HALT
+from blockpattern import REGION_BYTES, REGION_OFFSET, pattern
+
+
+def test_a_client_writes_flushes_and_reads_back_and_the_host_agrees(qemu, disk_image):
+    image = disk_image(32 << 20)
+    result = qemu(disk=image, cmdline="run=tests/blkclient,rw")
+    result.expect_match(r"BLK: rw ok bytes=8388608 hash=[0-9a-f]{16} threads=4 \(\d+ ms\)")
+    result.expect("INIT: tests/blkclient exited code=0")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)
+    # The host's own reading of the image: the pattern, at the same offsets, and
+    # nothing written outside the region.
+    data = image.read_bytes()
+    expected = pattern(REGION_OFFSET, REGION_BYTES)
+    written = data[REGION_OFFSET:REGION_OFFSET + REGION_BYTES]
+    assert hashlib.sha256(written).digest() == hashlib.sha256(expected).digest(), \
+        result.report(f"image bytes differ from the pattern first at offset "
+                      f"{REGION_OFFSET + next(i for i in range(len(expected)) if written[i] != expected[i])}")
+    assert data[:REGION_OFFSET] == bytes(REGION_OFFSET), result.report("bytes before the region changed")
+    assert data[REGION_OFFSET + REGION_BYTES:] == bytes(len(data) - REGION_OFFSET - REGION_BYTES), \
+        result.report("bytes after the region changed")
+
+
+def test_every_bad_request_gets_its_status(qemu, disk_image):
+    image = disk_image(8 << 20)
+    result = qemu(disk=image, cmdline="run=tests/blkclient,bad")
+    result.expect("BLK: bad requests ok", "INIT: tests/blkclient exited code=0")
+    assert "BLKDEVD: stopped" not in result.log and "INIT: driver" not in result.log, result.report("blkdevd survived")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)
+
+
+def test_a_read_only_disk_refuses_writes(qemu, disk_image):
+    image = disk_image(4 << 20)
+    with image.open("r+b") as disk:
+        disk.write(pattern(0, 4096))
+    before = image.read_bytes()
+    result = qemu(readonly_disks=[image], cmdline="run=tests/blkclient,ro")
+    result.expect_match(r"BLK: found virtio-blk .* read-only .*")
+    result.expect("BLK: read-only ok", "INIT: tests/blkclient exited code=0")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)
+    assert image.read_bytes() == before, result.report("the read-only image changed")
+
+
+def test_without_the_device_handle_there_is_no_bar_interrupt_or_dma(qemu, disk_image):
+    image = disk_image(4 << 20)
+    result = qemu(disk=image, cmdline="run=tests/blkclient,grants")
+    result.expect("BLK: grants refused ok", "INIT: tests/blkclient exited code=0")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)
+
+
+def test_blkdevd_killed_mid_stream_leaks_nothing(qemu, disk_image):
+    """The driver dies inside a request with several at the device (its crash-after test
+    hook); the kernel quiesces the device before its DMA memory goes, the clients get
+    peer_closed, and every page, heap byte and object comes back."""
+    image = disk_image(8 << 20)
+    result = qemu(disk=image, cmdline="init=driver-arg=crash-after=300 run=tests/blkclient,stream")
+    crash = result.expect_match(r"BLKDEVD: crash-after=300: dying with (\d+) requests in flight")
+    assert int(crash.group(1)) >= 2, result.report("several requests at the device when it died")
+    gone = result.expect_match(r"BLK: server gone after (\d+) requests \(error 14\)")
+    assert int(gone.group(1)) >= 290, result.report("the stream ran until the crash")
+    result.expect("INIT: tests/blkclient exited code=0",
+                  "INIT: driver services/blkdevd had ended: reason=invalid opcode code=0")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)

@@ -1,0 +1,36 @@
+// The service registry from Swift (spec/registry.xml; services/svcman serves it): a
+// program init started holds the registry endpoint as handle 1. The C side has the
+// same two calls in ulib/libc/registry.c.
+
+public enum ServiceRegistry {
+  public static let handle: UInt32 = 1
+
+  /// The name's bytes as the protocol carries them; nil when it is empty or too long.
+
+  /// Registers `name` (raw bytes, 1 to name_max) for `endpoint`, which moves to the
+  /// registry (pass a write+transfer duplicate). Returns the protocol status.
+  public static func add(_ name: UnsafeBufferPointer<UInt8>, endpoint: UInt32) -> RegistryProtocol.Status {
+    guard name.count >= 1, name.count <= Int(RegistryProtocol.nameMax) else { return .badRequest }
+    var bytes = InlineArray<48, UInt8>(repeating: 0)
+    for index in 0..<name.count { bytes[index] = name[index] }
+    var client = RegistryProtocol.Client(transport: IpcTransport(endpoint: handle))
+    do {
+      _ = try client.add(name: bytes, nameLen: UInt32(name.count), handles: MessageHandles(endpoint))
+      return .ok
+    } catch {
+      if case .status(let status) = error { return status }
+      return .busy
+    }
+  }
+
+  /// Looks `name` up (waiting for it with `wait`): a write-only endpoint handle.
+  public static func lookup(_ name: UnsafeBufferPointer<UInt8>, wait: Bool) -> UInt32? {
+    guard name.count >= 1, name.count <= Int(RegistryProtocol.nameMax) else { return nil }
+    var bytes = InlineArray<48, UInt8>(repeating: 0)
+    for index in 0..<name.count { bytes[index] = name[index] }
+    var client = RegistryProtocol.Client(transport: IpcTransport(endpoint: handle))
+    guard (try? client.lookup(name: bytes, nameLen: UInt32(name.count), flags: wait ? .wait : [])) != nil else { return nil }
+    var handles = client.replyHandles
+    return handles.take(0)
+  }
+}
