@@ -450,6 +450,41 @@ struct HandleInfo {
   }
 }
 
+/// What system_info reports: the kernel's own counts, for leak checks (a fuzzer
+/// compares them before and after) and for benchmarks.
+struct SystemInfo {
+  /// Physical pages free.
+  var freePages: UInt64
+  /// Bytes the kernel heap has handed out.
+  var heapBytes: UInt64
+  /// Kernel objects alive (processes, threads, memory, endpoints, devices, ...).
+  var objects: UInt64
+  /// TSC ticks the CPU has spent idle, waiting for an interrupt: under -icount, time
+  /// the guest waited for QEMU's devices.
+  var idleTicks: UInt64
+  /// Timer ticks since boot.
+  var timerTicks: UInt64
+
+  /// All fields zero.
+  init() {
+    freePages = 0
+    heapBytes = 0
+    objects = 0
+    idleTicks = 0
+    timerTicks = 0
+  }
+
+  /// Sets the given fields; the rest are zero.
+  init(freePages: UInt64, heapBytes: UInt64, objects: UInt64, idleTicks: UInt64, timerTicks: UInt64) {
+    self.init()
+    self.freePages = freePages
+    self.heapBytes = heapBytes
+    self.objects = objects
+    self.idleTicks = idleTicks
+    self.timerTicks = timerTicks
+  }
+}
+
 /// Where device_dma_alloc's memory is for the device.
 struct DmaPlacement {
   /// The physical (bus) address of its first byte; the rest follows contiguously.
@@ -606,6 +641,16 @@ enum AbiLayout {
       matches = matches && offset(base, &base.pointee.kind) == 0
       matches = matches && offset(base, &base.pointee.rights) == 4
       matches = matches && offset(base, &base.pointee.size) == 8
+    }
+    matches = matches && MemoryLayout<SystemInfo>.stride == 40
+      && MemoryLayout<SystemInfo>.alignment == 8
+    var systemInfo = SystemInfo()
+    withUnsafeMutablePointer(to: &systemInfo) { base in
+      matches = matches && offset(base, &base.pointee.freePages) == 0
+      matches = matches && offset(base, &base.pointee.heapBytes) == 8
+      matches = matches && offset(base, &base.pointee.objects) == 16
+      matches = matches && offset(base, &base.pointee.idleTicks) == 24
+      matches = matches && offset(base, &base.pointee.timerTicks) == 32
     }
     matches = matches && MemoryLayout<DmaPlacement>.stride == 16
       && MemoryLayout<DmaPlacement>.alignment == 8

@@ -38,6 +38,7 @@ enum SyscallNumber: UInt64 {
   case deviceDmaAlloc = 29
   case handleInfo = 30
   case deviceInfo = 31
+  case systemInfo = 32
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -378,6 +379,11 @@ protocol SyscallHandlers {
   /// - accessDenied: device lacks read.
   /// - fault: info is not writable user memory.
   mutating func deviceInfo(device: HandleEntry<Object>, info: UserOut<DeviceInfo>) throws(AbiError)
+
+  /// system_info (32): Reports the kernel's counts of memory, objects and idle time.
+  /// Needs no handle: the figures name nothing and grant nothing.
+  /// - fault: info is not writable user memory.
+  mutating func systemInfo(info: UserOut<SystemInfo>) throws(AbiError)
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -741,6 +747,15 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 32:  // system_info
+      let call = SyscallNumber.systemInfo
+      do throws(AbiError) {
+        let info = try UserOut<SystemInfo>(address: registers.pointee.arg0)
+        try handlers.systemInfo(info: info)
+        return 0
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -782,6 +797,7 @@ extension SyscallNumber {
       case .deviceDmaAlloc: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .noMemory || error == .limitReached
       case .handleInfo: error == .badHandle || error == .fault
       case .deviceInfo: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .fault
+      case .systemInfo: error == .fault
     }
   }
 }

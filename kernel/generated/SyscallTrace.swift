@@ -49,6 +49,7 @@ enum SyscallTrace {
       case 29: "device_dma_alloc"
       case 30: "handle_info"
       case 31: "device_info"
+      case 32: "system_info"
       default: nil
     }
   }
@@ -83,6 +84,7 @@ enum SyscallTrace {
       case 29: 3
       case 30: 2
       case 31: 2
+      case 32: 1
       default: 0
     }
   }
@@ -166,6 +168,7 @@ enum SyscallTrace {
       case (30, 1): Argument(name: "info", format: .hex)
       case (31, 0): Argument(name: "device", format: .handle)
       case (31, 1): Argument(name: "info", format: .hex)
+      case (32, 0): Argument(name: "info", format: .hex)
       default: nil
     }
   }

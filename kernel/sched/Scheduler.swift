@@ -15,6 +15,9 @@ struct CPU {
   var sleepers = WaitQueue()
   var ticks: UInt64 = 0
   var switches: UInt64 = 0
+  /// TSC ticks spent in the idle thread, and when it last started running.
+  var idleTicks: UInt64 = 0
+  var idleSince: UInt64 = 0
   /// Dead detached threads waiting for the reaper.
   var dead = WaitQueue()
   var reaper = ThreadID.none
@@ -274,6 +277,11 @@ enum Scheduler {
     to.pointee.state = .running
     CPU.this.current = next
     CPU.this.switches += 1
+    if previous == CPU.this.idle {
+      CPU.this.idleTicks &+= x86_rdtsc() &- CPU.this.idleSince
+    } else if next == CPU.this.idle {
+      CPU.this.idleSince = x86_rdtsc()
+    }
     // The next thread's address space, and its kernel stack for traps and system
     // calls from ring 3.
     let space = to.pointee.addressSpace

@@ -1,4 +1,4 @@
-// debug_write and time_now: the console and the clock.
+// debug_write, time_now and system_info: the console, the clock and the kernel's counts.
 
 extension KernelSyscalls {
   mutating func debugWrite(buf: UserInBuffer<UInt8>) throws(AbiError) -> UInt64 {
@@ -21,5 +21,20 @@ extension KernelSyscalls {
     let now = Clock.nanoseconds()
     if TestHooks.active == .audit { withProcess { $0.audit.readClock(now) } }
     return now
+  }
+}
+
+extension KernelSyscalls {
+  mutating func systemInfo(info: UserOut<SystemInfo>) throws(AbiError) {
+    let counts = Interrupts.withDisabled { () -> SystemInfo in
+      var now = SystemInfo()
+      now.freePages = UInt64(PageAllocator.shared.freePages)
+      now.heapBytes = UInt64(KernelHeap.bytesInUse)
+      now.objects = UInt64(KernelObject.live)
+      now.idleTicks = CPU.this.idleTicks
+      now.timerTicks = CPU.this.ticks
+      return now
+    }
+    try info.write(counts)
   }
 }

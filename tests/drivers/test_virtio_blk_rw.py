@@ -72,3 +72,17 @@ def test_blkdevd_killed_mid_stream_leaks_nothing(qemu, disk_image):
                   "INIT: driver services/blkdevd had ended: reason=invalid opcode code=0")
     result.expect_nothing_leaked()
     result.expect_exit(EXIT_CLEAN_HALT)
+
+
+def test_each_grant_needs_its_right_and_stays_in_range(qemu, disk_image):
+    """tests/devgrants runs as the disk's driver (init's --driver option), holding the
+    real device handle: each grant call without its right is access_denied, the MSI-X
+    table's BAR is refused, out-of-range BARs, keys, sizes and config ranges are
+    invalid_argument, and DMA memory is zeroed, page-aligned and its size told."""
+    image = disk_image(4 << 20)
+    result = qemu(disk=image, cmdline="init=driver=1af4:1042=tests/devgrants")
+    result.expect_match(r"INIT: started tests/devgrants for 00:0[0-9a-f]\.0 \(1af4:1042\) as test0")
+    result.expect_match(r"DEVGRANTS: device grants ok \(\d+ checks\)")
+    result.expect("INIT: driver tests/devgrants had ended: reason=exited code=0")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)

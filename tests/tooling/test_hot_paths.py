@@ -41,6 +41,10 @@ ROOTS = [
     "static UserMemory.copy(from:count:to:in:)",
     "static CallReply.fail(_:serial:_:)",
     "static CallReply.answerWithoutHandles(_:serial:reply:held:)",
+    # Device interrupts (kernel/dev/MessageInterrupts.swift): the handler, posting on
+    # the driver's endpoint, and running the woken driver at once (inlined).
+    "closure #1 in static MessageInterrupts.start()",
+    "Endpoint.signal(_:)",
 ]
 FORBIDDEN = {
     "swift_allocObject", "swift_slowAlloc", "posix_memalign", "swift_allocBox",

@@ -270,4 +270,12 @@ apus_device_info:
     ret
 .size apus_device_info, . - apus_device_info
 
+.global apus_system_info
+.type apus_system_info, @function
+apus_system_info:
+    movl $32, %eax
+    syscall
+    ret
+.size apus_system_info, . - apus_system_info
+
 .section .note.GNU-stack, "", @progbits

@@ -20,7 +20,9 @@
  *
  * Options (the kernel's `init=X` arrives as `--X`):
  *   --driver-arg=ARG   passes ARG to every driver it starts (test hooks: blkdevd's
- *                      crash-after=N). */
+ *                      crash-after=N)
+ *   --driver=VVVV:DDDD=PATH  starts PATH for devices with those ids, before the
+ *                      table's entries (tests/drivers gives a test program a device). */
 #include <stdio.h>
 #include <string.h>
 #include <apus/syscall.h>
@@ -48,10 +50,20 @@ static int64_t start(const char *path, const char *args, size_t args_len, const 
 /* Which driver serves a device, by PCI ids. virtio-blk: 1042 is the modern id, 1001
  * the transitional one (QEMU's default, which also speaks virtio 1.0). */
 struct driver { uint16_t vendor, device; const char *path, *name_prefix; };
-static const struct driver drivers[] = {
+static struct driver drivers[] = {
+  {0, 0, NULL, "test"}, /* --driver= */
   {0x1af4, 0x1042, "services/blkdevd", "block"},
   {0x1af4, 0x1001, "services/blkdevd", "block"},
 };
+
+static unsigned hex_value(const char *text, unsigned digits) {
+  unsigned value = 0;
+  for (unsigned i = 0; i < digits; i++) {
+    char c = text[i];
+    value = value * 16 + (unsigned)(c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0);
+  }
+  return value;
+}
 
 #define MAX_DRIVERS 8
 static int64_t running[MAX_DRIVERS];
@@ -68,7 +80,7 @@ static void start_drivers(apus_handle_t registry, const char *driver_arg) {
       break;
     }
     for (unsigned d = 0; d < sizeof drivers / sizeof drivers[0]; d++) {
-      if (drivers[d].vendor != info.vendor || drivers[d].device != info.device_id) continue;
+      if (!drivers[d].path || drivers[d].vendor != info.vendor || drivers[d].device != info.device_id) continue;
       if (running_count == MAX_DRIVERS) {
         printf("INIT: no room for another driver\n");
         break;
@@ -168,6 +180,11 @@ int main(int argc, char **argv) {
   for (; first_program < argc && strncmp(argv[first_program], "--", 2) == 0; first_program++) {
     if (strncmp(argv[first_program], "--driver-arg=", 13) == 0) {
       driver_arg = argv[first_program] + 13;
+    } else if (strncmp(argv[first_program], "--driver=", 9) == 0 && strlen(argv[first_program]) > 19 &&
+               argv[first_program][13] == ':' && argv[first_program][18] == '=') {
+      drivers[0].vendor = (uint16_t)hex_value(argv[first_program] + 9, 4);
+      drivers[0].device = (uint16_t)hex_value(argv[first_program] + 14, 4);
+      drivers[0].path = argv[first_program] + 19;
     } else {
       printf("INIT: unknown option %s ignored\n", argv[first_program]);
     }

@@ -58,8 +58,11 @@ static void full_memory_fails_soft(int depth) {
   expect_true("thread_spawn with memory full: ok or no_memory", thread == ERR(APUS_ERR_NO_MEMORY) || thread > 0);
   int64_t more = apus_vm_map(0, PAGE, RW, 0);
   expect_eq("vm_map with memory full", more, ERR(APUS_ERR_NO_MEMORY));
-  expect_eq("vm_unmap part of a mapping", apus_vm_unmap(held[0], PAGE), 0);
-  expect_true("vm_map of the page just freed", apus_vm_map(0, PAGE, RW, 0) > 0);
+  /* Freed memory is usable again. Four pages, not one: the kernel's heap may take a
+   * freed page for the new mapping's own books (a memory object, its page list), and
+   * whether it must depends on how full its slabs happen to be. */
+  expect_eq("vm_unmap part of a mapping", apus_vm_unmap(held[0], 4 * PAGE), 0);
+  expect_true("vm_map of a page just freed", apus_vm_map(0, PAGE, RW, 0) > 0);
 }
 
 /* Defect 6: vm_unmap walked every page of its range, so unmapping all of user space

@@ -332,6 +332,33 @@ _Static_assert(offsetof(struct apus_handle_info, kind) == 0, "abigen: offsetof(s
 _Static_assert(offsetof(struct apus_handle_info, rights) == 4, "abigen: offsetof(struct apus_handle_info, rights)");
 _Static_assert(offsetof(struct apus_handle_info, size) == 8, "abigen: offsetof(struct apus_handle_info, size)");
 
+/**
+ * What system_info reports: the kernel's own counts, for leak checks (a fuzzer compares
+ * them before and after) and for benchmarks.
+ */
+struct apus_system_info {
+    /** Physical pages free. */
+    uint64_t free_pages;
+    /** Bytes the kernel heap has handed out. */
+    uint64_t heap_bytes;
+    /** Kernel objects alive (processes, threads, memory, endpoints, devices, ...). */
+    uint64_t objects;
+    /**
+     * TSC ticks the CPU has spent idle, waiting for an interrupt: under -icount, time
+     * the guest waited for QEMU's devices.
+     */
+    uint64_t idle_ticks;
+    /** Timer ticks since boot. */
+    uint64_t timer_ticks;
+};
+_Static_assert(sizeof(struct apus_system_info) == 40, "abigen: sizeof(struct apus_system_info)");
+_Static_assert(_Alignof(struct apus_system_info) == 8, "abigen: _Alignof(struct apus_system_info)");
+_Static_assert(offsetof(struct apus_system_info, free_pages) == 0, "abigen: offsetof(struct apus_system_info, free_pages)");
+_Static_assert(offsetof(struct apus_system_info, heap_bytes) == 8, "abigen: offsetof(struct apus_system_info, heap_bytes)");
+_Static_assert(offsetof(struct apus_system_info, objects) == 16, "abigen: offsetof(struct apus_system_info, objects)");
+_Static_assert(offsetof(struct apus_system_info, idle_ticks) == 24, "abigen: offsetof(struct apus_system_info, idle_ticks)");
+_Static_assert(offsetof(struct apus_system_info, timer_ticks) == 32, "abigen: offsetof(struct apus_system_info, timer_ticks)");
+
 /** Where device_dma_alloc's memory is for the device. */
 struct apus_dma_placement {
     /** The physical (bus) address of its first byte; the rest follows contiguously. */
@@ -426,6 +453,7 @@ _Static_assert(offsetof(struct apus_device_info, bar_size) == 24, "abigen: offse
 #define APUS_SYS_DEVICE_DMA_ALLOC 29
 #define APUS_SYS_HANDLE_INFO 30
 #define APUS_SYS_DEVICE_INFO 31
+#define APUS_SYS_SYSTEM_INFO 32
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -755,6 +783,13 @@ int64_t apus_handle_info(apus_handle_t handle, struct apus_handle_info *info);
  * (info is not writable user memory.)
  */
 int64_t apus_device_info(apus_handle_t device, struct apus_device_info *info);
+
+/**
+ * Reports the kernel's counts of memory, objects and idle time. Needs no handle: the
+ * figures name nothing and grant nothing. Errors: APUS_ERR_FAULT (info is not writable
+ * user memory.)
+ */
+int64_t apus_system_info(struct apus_system_info *info);
 
 #ifdef __cplusplus
 }

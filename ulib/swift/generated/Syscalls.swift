@@ -68,6 +68,8 @@ func apus_device_dma_alloc(_ device: UInt32, _ size: UInt64, _ placed: UnsafeMut
 func apus_handle_info(_ handle: UInt32, _ info: UnsafeMutableRawPointer?) -> Int64
 @_extern(c, "apus_device_info")
 func apus_device_info(_ device: UInt32, _ info: UnsafeMutableRawPointer?) -> Int64
+@_extern(c, "apus_system_info")
+func apus_system_info(_ info: UnsafeMutableRawPointer?) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -630,6 +632,15 @@ public enum Sys {
   @discardableResult public static func deviceInfo(device: borrowing DeviceHandle) throws(AbiError) -> DeviceInfo {
     var info = DeviceInfo()
     _ = try withUnsafeMutablePointer(to: &info) { infoPointer throws(AbiError) in try check(apus_device_info(device.raw, infoPointer)) }
+    return info
+  }
+
+  /// system_info: Reports the kernel's counts of memory, objects and idle time. Needs
+  /// no handle: the figures name nothing and grant nothing.
+  /// - Throws `.fault`: info is not writable user memory.
+  @discardableResult public static func systemInfo() throws(AbiError) -> SystemInfo {
+    var info = SystemInfo()
+    _ = try withUnsafeMutablePointer(to: &info) { infoPointer throws(AbiError) in try check(apus_system_info(infoPointer)) }
     return info
   }
 
