@@ -86,3 +86,17 @@ def test_each_grant_needs_its_right_and_stays_in_range(qemu, disk_image):
     result.expect("INIT: driver tests/devgrants had ended: reason=exited code=0")
     result.expect_nothing_leaked()
     result.expect_exit(EXIT_CLEAN_HALT)
+
+
+def test_a_device_error_is_io_error_and_the_server_goes_on(qemu, disk_image, tmp_path):
+    """QEMU's blkdebug layer fails every read of sector 4096 with EIO: those requests
+    get io_error, a read elsewhere and a write there still succeed."""
+    image = disk_image(8 << 20)
+    rules = tmp_path / "blkdebug.cfg"
+    rules.write_text('[inject-error]\nevent = "read_aio"\niotype = "read"\nerrno = "5"\nsector = "4096"\n')
+    result = qemu(cmdline="run=tests/blkclient,ioerror",
+                  qemu_args=["-drive", f"if=none,id=failing,format=raw,file=blkdebug:{rules}:{image}",
+                             "-device", "virtio-blk-pci,drive=failing,disable-legacy=on"])
+    result.expect("BLK: io errors ok", "INIT: tests/blkclient exited code=0")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)

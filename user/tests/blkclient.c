@@ -8,6 +8,8 @@
  *   ro         a read-only disk refuses writes and serves reads
  *   grants     without a device handle: no BAR, no interrupt, no DMA memory
  *   stream     reads and writes until the server goes (its crash-after test hook)
+ *   ioerror    the disk fails reads of sector 4096 (QEMU's blkdebug): io_error for
+ *              them, and the server goes on
  * The pattern: the 8-byte word at disk byte offset o is mix(o ^ SEED) (tests/drivers
  * recompute it on the host). */
 #include <block_client.h>
@@ -214,6 +216,19 @@ static int case_stream(void) {
   return finish("stream");
 }
 
+/* --- ioerror --- */
+
+static int case_ioerror(void) {
+  struct block_client client = {server, 1};
+  if (!attach(&client, 65536)) return finish("io errors");
+  expect_eq("a read of the failing sector", block_read(&client, 4096, 1, 0, 0), APUS_BLOCK_STATUS_IO_ERROR);
+  expect_eq("a read that covers it", block_read(&client, 4090, 16, 0, 0), APUS_BLOCK_STATUS_IO_ERROR);
+  expect_eq("a read elsewhere", block_read(&client, 0, 16, 0, 0), APUS_BLOCK_STATUS_OK);
+  expect_eq("a write there", block_write(&client, 4096, 1, 0, 0), APUS_BLOCK_STATUS_OK);
+  if (test_failures == 0) printf("BLK: io errors ok\n");
+  return finish("io errors");
+}
+
 int main(int argc, char **argv) {
   test_name = "BLKCLIENT";
   const char *which = argc > 1 ? argv[1] : "identify";
@@ -231,6 +246,7 @@ int main(int argc, char **argv) {
   if (strcmp(which, "bad") == 0) return case_bad();
   if (strcmp(which, "ro") == 0) return case_ro();
   if (strcmp(which, "stream") == 0) return case_stream();
+  if (strcmp(which, "ioerror") == 0) return case_ioerror();
   printf("BLKCLIENT: unknown case %s\n", which);
   return 2;
 }
