@@ -1,8 +1,9 @@
 /* Started by init as the "driver" of a virtio-blk disk (init=driver=1af4:1042=
  * tests/devgrants), so it holds a real device handle (2) and checks each grant's
  * rules against it: the right each call needs, the MSI-X table BAR refused, ranges
- * and sizes checked, DMA memory contiguous and its physical address told. It sends
- * the start handshake (handle 3) when done, like a driver, and exits. */
+ * and sizes checked, DMA memory contiguous and its physical address told. Then, like
+ * a driver, it sends the start handshake (handle 3) and serves until init stops it
+ * (here: it waits on an endpoint nobody sends to). */
 #include "testlib.h"
 
 #define DEVICE ((apus_handle_t)2)
@@ -97,7 +98,10 @@ int main(void) {
   }
   struct apus_device_info ignored;
   expect_eq("device_open through the device handle", apus_device_open(DEVICE, 0, &ignored), ERR(APUS_ERR_WRONG_HANDLE_KIND));
+  int verdict = finish("device grants");
   uint64_t note = 1;
   apus_ipc_send(READY, (const uint8_t *)&note, sizeof note, NULL, 0);
-  return finish("device grants");
+  struct apus_ipc_recv_info received;
+  apus_ipc_recv((apus_handle_t)endpoint, (uint8_t *)&note, sizeof note, NULL, 0, &received);
+  return verdict;
 }
