@@ -39,6 +39,7 @@ enum SyscallNumber: UInt64 {
   case handleInfo = 30
   case deviceInfo = 31
   case systemInfo = 32
+  case processSpawnImage = 33
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -384,6 +385,22 @@ protocol SyscallHandlers {
   /// Needs no handle: the figures name nothing and grant nothing.
   /// - fault: info is not writable user memory.
   mutating func systemInfo(info: UserOut<SystemInfo>) throws(AbiError)
+
+  /// process_spawn_image (33): process_spawn_handles for a program that is not in the
+  /// initrd (one read from a filesystem): the first image_len bytes of the shared
+  /// memory object `image`, which the caller filled, are the ELF file. The process is
+  /// named after the first string of args. The kernel copies what it loads: the caller
+  /// may reuse the object at once.
+  /// - badHandle: image, or a grant, names no handle.
+  /// - wrongHandleKind: image is not a shared memory handle.
+  /// - accessDenied: image lacks read, or a granted handle lacks transfer.
+  /// - invalidArgument: image_len is 0 or past the object or 64 MiB, args_len or
+  /// grant_count is out of range, or a grant asks for rights its handle lacks.
+  /// - fault: args or grants is not readable user memory.
+  /// - badImage: The bytes are not a valid static ELF64 x86-64 executable.
+  /// - noMemory: No memory for the new process or for the copy of its image.
+  /// - limitReached: The caller's handle table is full.
+  mutating func processSpawnImage(image: HandleEntry<Object>, imageLen: UInt64, args: UserInBuffer<UInt8>, grants: UserInBuffer<HandleGrant>) throws(AbiError) -> Object
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -756,6 +773,25 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 33:  // process_spawn_image
+      let call = SyscallNumber.processSpawnImage
+      do throws(AbiError) {
+        let image = try SyscallResult.handle(registers.pointee.arg0, kind: .shm, rights: Rights.read, &handlers)
+        let imageLen = registers.pointee.arg1
+        let args = try UserInBuffer<UInt8>(address: registers.pointee.arg2, count: registers.pointee.arg3)
+        let grants = try UserInBuffer<HandleGrant>(address: registers.pointee.arg4, count: registers.pointee.arg5)
+        let reserved = try handlers.reserveHandle()
+        do throws(AbiError) {
+          let object = try handlers.processSpawnImage(image: image, imageLen: imageLen, args: args, grants: grants)
+          handlers.installHandle(object, at: reserved, kind: .process, rights: Rights.wait.union(.manage))
+          return UInt64(reserved)
+        } catch {
+          handlers.cancelHandle(reserved)
+          throw error
+        }
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -798,6 +834,7 @@ extension SyscallNumber {
       case .handleInfo: error == .badHandle || error == .fault
       case .deviceInfo: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .fault
       case .systemInfo: error == .fault
+      case .processSpawnImage: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .badImage || error == .noMemory || error == .limitReached
     }
   }
 }

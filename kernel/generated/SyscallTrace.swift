@@ -50,6 +50,7 @@ enum SyscallTrace {
       case 30: "handle_info"
       case 31: "device_info"
       case 32: "system_info"
+      case 33: "process_spawn_image"
       default: nil
     }
   }
@@ -85,6 +86,7 @@ enum SyscallTrace {
       case 30: 2
       case 31: 2
       case 32: 1
+      case 33: 6
       default: 0
     }
   }
@@ -169,6 +171,12 @@ enum SyscallTrace {
       case (31, 0): Argument(name: "device", format: .handle)
       case (31, 1): Argument(name: "info", format: .hex)
       case (32, 0): Argument(name: "info", format: .hex)
+      case (33, 0): Argument(name: "image", format: .handle)
+      case (33, 1): Argument(name: "image_len", format: .unsigned)
+      case (33, 2): Argument(name: "args", format: .hex)
+      case (33, 3): Argument(name: "args_len", format: .unsigned)
+      case (33, 4): Argument(name: "grants", format: .hex)
+      case (33, 5): Argument(name: "grant_count", format: .unsigned)
       default: nil
     }
   }
@@ -223,6 +231,7 @@ enum SyscallTrace {
       case 24: .handle
       case 26: .hex
       case 29: .handle
+      case 33: .handle
       default: nil
     }
   }

@@ -1,4 +1,4 @@
-// Starting a program from the initrd as a new process: the image loaded by ElfImage,
+// Starting a program (from the initrd, or an image a caller supplies) as a new process: the image loaded by ElfImage,
 // a stack region at the top of user space with the argument block copied to its top,
 // and one thread entering ring 3 at the image's entry with rdi/rsi naming the
 // arguments. Anything that fails leaves nothing behind: the half-built process is
@@ -11,12 +11,20 @@ extension Process {
     path: P, arguments: A, grants: HandlesInFlight = HandlesInFlight()
   ) throws(AbiError) -> Process {
     guard let file = Initrd.find(path) else { throw .notFound }
-    guard let process = make(name: path) else { throw .noMemory }
+    return try spawn(image: file.bytes, name: file.name, arguments: arguments, grants: grants)
+  }
+
+  /// Starts the ELF file in `image` (the initrd's, or a copy of what a caller read
+  /// from a filesystem), named `name` in reports.
+  static func spawn<A: Collection<UInt8>>(
+    image file: UnsafeRawBufferPointer, name: [UInt8], arguments: A, grants: HandlesInFlight
+  ) throws(AbiError) -> Process {
+    guard let process = make(name: name) else { throw .noMemory }
     for index in 0..<grants.count {
       // A fresh table has room for every grant: these are its first handles.
       if let object = grants[index].object { _ = process.installHandle(object, rights: grants[index].rights) }
     }
-    let image = try ElfImage.load(file.bytes, into: process.space, name: file.name)
+    let image = try ElfImage.load(file, into: process.space, name: name)
     guard let stack = MemoryObject.anonymous(pageCount: Int(UserLayout.stackPages)) else { throw .noMemory }
     let stackBottom = UserLayout.stackTop - UserLayout.stackPages * UserLayout.pageSize
     _ = try process.space.map(stack, .fixed(stackBottom), prot: [.read, .write])

@@ -12,6 +12,44 @@ extension KernelSyscalls {
     guard path.count >= 1, path.count <= Self.pathMaximum, args.count <= Abi.pageSize, grants.count <= Abi.ipcHandlesMax else {
       throw .invalidArgument
     }
+    return try Process.spawn(path: try path.readAll(), arguments: try args.readAll(), grants: try granted(grants))
+  }
+
+  /// The most bytes process_spawn_image copies.
+  static let imageMaximum: UInt64 = 64 << 20
+
+  mutating func processSpawnImage(image: HandleEntry<KernelObject>, imageLen: UInt64, args: UserInBuffer<UInt8>,
+                                  grants: UserInBuffer<HandleGrant>) throws(AbiError) -> KernelObject {
+    let memory = unsafeDowncast(image.object, to: MemoryObject.self)  // the dispatcher checked the kind
+    guard imageLen > 0, imageLen <= memory.byteCount, imageLen <= Self.imageMaximum, args.count >= 1, args.count <= Abi.pageSize,
+      grants.count <= Abi.ipcHandlesMax
+    else { throw .invalidArgument }
+    let given = try granted(grants)
+    let arguments = try args.readAll()
+    let name = Array(arguments.prefix(while: { $0 != 0 }))
+    // A contiguous kernel copy: the object's pages are scattered, and the caller may
+    // change them while the image loads.
+    guard let copy = KernelHeap.allocate(size: Int(imageLen), alignment: 16) else { throw .noMemory }
+    defer { _ = KernelHeap.free(copy) }
+    var copied: UInt64 = 0
+    while copied < imageLen {
+      let page = Int(copied / PageAllocator.pageSize)
+      let count = min(PageAllocator.pageSize, imageLen - copied)
+      if let physical = memory.physicalPage(page) {
+        (copy + Int(copied)).copyMemory(from: DirectMap.pointer(physical: physical), byteCount: Int(count))
+      } else {
+        (copy + Int(copied)).initializeMemory(as: UInt8.self, repeating: 0, count: Int(count))
+      }
+      copied += count
+    }
+    return try Process.spawn(image: UnsafeRawBufferPointer(start: copy, count: Int(imageLen)), name: name, arguments: arguments,
+                             grants: given)
+  }
+
+  /// The handles a new process gets: each needs transfer, and rights no more than the
+  /// parent's.
+  private mutating func granted(_ grants: UserInBuffer<HandleGrant>) throws(AbiError) -> HandlesInFlight {
+    guard grants.count <= Abi.ipcHandlesMax else { throw .invalidArgument }
     var wanted = InlineArray<4, HandleGrant>(repeating: HandleGrant())
     try withUnsafeMutableBytes(of: &wanted) { bytes throws(AbiError) in
       try grants.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<Int(grants.byteCount)]))
@@ -24,7 +62,7 @@ extension KernelSyscalls {
       guard rights.contains(asked) else { throw .invalidArgument }  // never more than the parent has
       given.append(object, asked)
     }
-    return try Process.spawn(path: try path.readAll(), arguments: try args.readAll(), grants: given)
+    return given
   }
 
   mutating func processExit(code: Int64) -> Never {

@@ -278,4 +278,13 @@ apus_system_info:
     ret
 .size apus_system_info, . - apus_system_info
 
+.global apus_process_spawn_image
+.type apus_process_spawn_image, @function
+apus_process_spawn_image:
+    movl $33, %eax
+    movq %rcx, %r10
+    syscall
+    ret
+.size apus_process_spawn_image, . - apus_process_spawn_image
+
 .section .note.GNU-stack, "", @progbits

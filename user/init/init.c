@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <apus/syscall.h>
+#include <fs_client.h>
 
 #define RESOURCE_HANDLE ((apus_handle_t)1)
 
@@ -47,6 +48,27 @@ static int64_t start(const char *path, const char *args, size_t args_len, const 
   return apus_process_spawn_handles((const uint8_t *)path, strlen(path), (const uint8_t *)args, args_len, grants, count);
 }
 
+/* Starts `path` with `grants` plus, as its last handle, the write end of an endpoint
+ * only it holds, and waits until it sends one message there (it serves) or dies
+ * first. Returns its process handle (ready or not; *ready says), or a negated error. */
+static int64_t start_and_wait(const char *path, const char *args, size_t args_len, struct apus_handle_grant *grants,
+                              uint64_t count, int *ready) {
+  *ready = 0;
+  int64_t endpoint = apus_endpoint_create();
+  int64_t reader = apus_is_error(endpoint) ? endpoint : apus_handle_duplicate((apus_handle_t)endpoint, APUS_RIGHT_READ);
+  if (apus_is_error(reader)) return reader;
+  grants[count] = (struct apus_handle_grant){(apus_handle_t)endpoint, APUS_RIGHT_WRITE};
+  int64_t child = start(path, args, args_len, grants, count + 1);
+  apus_handle_close((apus_handle_t)endpoint); /* the child holds the only write end */
+  if (!apus_is_error(child)) {
+    uint8_t note[8];
+    struct apus_ipc_recv_info received;
+    *ready = !apus_is_error(apus_ipc_recv((apus_handle_t)reader, note, sizeof note, NULL, 0, &received));
+  }
+  apus_handle_close((apus_handle_t)reader);
+  return child;
+}
+
 /* Which driver serves a device, by PCI ids. virtio-blk: 1042 is the modern id, 1001
  * the transitional one (QEMU's default, which also speaks virtio 1.0). */
 struct driver { uint16_t vendor, device; const char *path, *name_prefix; };
@@ -64,6 +86,8 @@ static unsigned hex_value(const char *text, unsigned digits) {
   }
   return value;
 }
+
+static int64_t fsd = -1; /* the filesystem server's process, once started */
 
 #define MAX_DRIVERS 8
 static int64_t running[MAX_DRIVERS];
@@ -93,32 +117,21 @@ static void start_drivers(apus_handle_t registry, const char *driver_arg) {
       len += (size_t)snprintf(args + len, sizeof args - len, "%s", drivers[d].path) + 1;
       len += (size_t)snprintf(args + len, sizeof args - len, "%s%d", drivers[d].name_prefix, number) + 1;
       if (driver_arg) len += (size_t)snprintf(args + len, sizeof args - len, "%s", driver_arg) + 1;
-      int64_t ready = apus_endpoint_create();
-      int64_t ready_read = apus_is_error(ready) ? ready : apus_handle_duplicate((apus_handle_t)ready, APUS_RIGHT_READ);
-      if (apus_is_error(ready_read)) {
-        printf("INIT: no endpoint for a driver's start\n");
-        break;
-      }
       struct apus_handle_grant grants[3] = {
         {registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE},
         {(apus_handle_t)device, APUS_RIGHT_READ | APUS_RIGHT_MAP | APUS_RIGHT_INTERRUPT | APUS_RIGHT_DMA},
-        {(apus_handle_t)ready, APUS_RIGHT_WRITE},
       };
-      int64_t child = start(drivers[d].path, args, len, grants, 3);
-      apus_handle_close((apus_handle_t)ready); /* the driver holds the only write end */
+      printf("INIT: started %s for %02x:%02x.%u (%04x:%04x) as %s%d\n", drivers[d].path, info.bus, info.slot,
+             info.function, info.vendor, info.device_id, drivers[d].name_prefix, number);
+      int ready;
+      int64_t child = start_and_wait(drivers[d].path, args, len, grants, 2, &ready);
       if (apus_is_error(child)) {
         printf("INIT: cannot start %s: error %ld\n", drivers[d].path, -child);
       } else {
-        printf("INIT: started %s for %02x:%02x.%u (%04x:%04x) as %s%d\n", drivers[d].path, info.bus, info.slot,
-               info.function, info.vendor, info.device_id, drivers[d].name_prefix, number);
         running[running_count] = child;
         running_driver[running_count++] = &drivers[d];
-        uint8_t note[8];
-        struct apus_ipc_recv_info received;
-        if (apus_is_error(apus_ipc_recv((apus_handle_t)ready_read, note, sizeof note, NULL, 0, &received)))
-          printf("INIT: %s for %s%d failed to start\n", drivers[d].path, drivers[d].name_prefix, number);
+        if (!ready) printf("INIT: %s for %s%d failed to start\n", drivers[d].path, drivers[d].name_prefix, number);
       }
-      apus_handle_close((apus_handle_t)ready_read);
       break;
     }
     apus_handle_close((apus_handle_t)device); /* the driver holds its own */
@@ -127,6 +140,12 @@ static void start_drivers(apus_handle_t registry, const char *driver_arg) {
 
 /* Ends every driver (they serve until killed) and reports the ones that died before. */
 static void stop_drivers(void) {
+  if (fsd > 0) { /* it writes back what it holds when idle; nothing is lost by the kill */
+    apus_process_kill((apus_handle_t)fsd);
+    struct apus_process_status status;
+    apus_process_wait((apus_handle_t)fsd, &status);
+    apus_handle_close((apus_handle_t)fsd);
+  }
   for (int i = 0; i < running_count; i++) {
     apus_process_kill((apus_handle_t)running[i]);
     struct apus_process_status status;
@@ -135,6 +154,23 @@ static void stop_drivers(void) {
     if (status.reason != APUS_EXIT_REASON_KILLED) {
       printf("INIT: driver %s had ended: reason=%s code=%ld\n", running_driver[i]->path, reason_name(status.reason), status.code);
     }
+  }
+}
+
+/* fsd, once a disk has a driver: it mounts block0 and serves `fs`. */
+
+static void start_filesystem(apus_handle_t registry) {
+  int have_disk = 0;
+  for (int i = 0; i < running_count; i++) have_disk |= strcmp(running_driver[i]->name_prefix, "block") == 0;
+  if (!have_disk) return;
+  static const char args[] = "services/fsd";
+  struct apus_handle_grant grants[2] = {{registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE}};
+  int ready;
+  fsd = start_and_wait("services/fsd", args, sizeof args, grants, 1, &ready);
+  if (apus_is_error(fsd)) {
+    printf("INIT: cannot start services/fsd: error %ld\n", -fsd);
+  } else if (!ready) {
+    printf("INIT: services/fsd failed to start\n");
   }
 }
 
@@ -150,8 +186,27 @@ static int run_program(const char *entry, apus_handle_t registry) {
   for (size_t i = 0; i < len; i++)
     if (args[i] == ',') args[i] = 0;
   const char *path = args;
-  struct apus_handle_grant client = {registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE};
-  int64_t child = start(path, args, len + 1, &client, 1);
+  struct apus_handle_grant client[2] = {{registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE}};
+  int64_t child;
+  if (path[0] == '/') { /* from the filesystem */
+    static struct fs_client fs;
+    static int connected;
+    if (!connected) {
+      int64_t status = fsd > 0 ? fs_connect(&fs, 64 << 10) : -(int64_t)APUS_ERR_NOT_FOUND;
+      if (status != 0) {
+        printf("INIT: no filesystem to run %s from\n", path);
+        return 1;
+      }
+      connected = 1;
+    }
+    child = fs_spawn(&fs, path, args, len + 1, client, 1);
+    if (child <= -1000) {
+      printf("INIT: cannot run %s: %s\n", path, fs_status_name(-child - 1000));
+      return 1;
+    }
+  } else {
+    child = start(path, args, len + 1, client, 1);
+  }
   if (apus_is_error(child)) {
     printf("INIT: cannot start %s: error %ld\n", path, -child);
     return 1;
@@ -199,6 +254,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   start_drivers((apus_handle_t)registry, driver_arg);
+  start_filesystem((apus_handle_t)registry);
   for (int i = first_program; i < argc; i++) failures += run_program(argv[i], (apus_handle_t)registry);
   stop_drivers();
 

@@ -31,6 +31,8 @@ extern "C" {
 #define APUS_FS_OP_UNLINK 9
 #define APUS_FS_OP_RENAME 10
 #define APUS_FS_OP_SYNC 11
+#define APUS_FS_OP_TRUNCATE 12
+#define APUS_FS_OP_FSYNC 13
 
 /* ---- Statuses (msg_header.status in replies). */
 
@@ -449,6 +451,52 @@ struct apus_fs_sync_reply {
 _Static_assert(sizeof(struct apus_fs_sync_reply) == 16, "abigen: sizeof(struct apus_fs_sync_reply)");
 _Static_assert(_Alignof(struct apus_fs_sync_reply) == 8, "abigen: _Alignof(struct apus_fs_sync_reply)");
 _Static_assert(offsetof(struct apus_fs_sync_reply, header) == 0, "abigen: offsetof(struct apus_fs_sync_reply, header)");
+
+/**
+ * truncate (op 12, idempotent): Sets an open file's size: blocks past the new end are
+ * freed; growing leaves a hole that reads as zeros.
+ */
+struct apus_fs_truncate_request {
+    struct apus_msg_header header;
+    /** The file id, open for writing. */
+    uint64_t file;
+    /** The new size in bytes. */
+    uint64_t size;
+};
+_Static_assert(sizeof(struct apus_fs_truncate_request) == 32, "abigen: sizeof(struct apus_fs_truncate_request)");
+_Static_assert(_Alignof(struct apus_fs_truncate_request) == 8, "abigen: _Alignof(struct apus_fs_truncate_request)");
+_Static_assert(offsetof(struct apus_fs_truncate_request, header) == 0, "abigen: offsetof(struct apus_fs_truncate_request, header)");
+_Static_assert(offsetof(struct apus_fs_truncate_request, file) == 16, "abigen: offsetof(struct apus_fs_truncate_request, file)");
+_Static_assert(offsetof(struct apus_fs_truncate_request, size) == 24, "abigen: offsetof(struct apus_fs_truncate_request, size)");
+
+struct apus_fs_truncate_reply {
+    struct apus_msg_header header;
+};
+_Static_assert(sizeof(struct apus_fs_truncate_reply) == 16, "abigen: sizeof(struct apus_fs_truncate_reply)");
+_Static_assert(_Alignof(struct apus_fs_truncate_reply) == 8, "abigen: _Alignof(struct apus_fs_truncate_reply)");
+_Static_assert(offsetof(struct apus_fs_truncate_reply, header) == 0, "abigen: offsetof(struct apus_fs_truncate_reply, header)");
+
+/**
+ * fsync (op 13, idempotent): Makes an open file durable: when ok comes back, its data
+ * and the metadata that reach it (and everything written before) are on the device, and
+ * the device has flushed.
+ */
+struct apus_fs_fsync_request {
+    struct apus_msg_header header;
+    /** The file id. */
+    uint64_t file;
+};
+_Static_assert(sizeof(struct apus_fs_fsync_request) == 24, "abigen: sizeof(struct apus_fs_fsync_request)");
+_Static_assert(_Alignof(struct apus_fs_fsync_request) == 8, "abigen: _Alignof(struct apus_fs_fsync_request)");
+_Static_assert(offsetof(struct apus_fs_fsync_request, header) == 0, "abigen: offsetof(struct apus_fs_fsync_request, header)");
+_Static_assert(offsetof(struct apus_fs_fsync_request, file) == 16, "abigen: offsetof(struct apus_fs_fsync_request, file)");
+
+struct apus_fs_fsync_reply {
+    struct apus_msg_header header;
+};
+_Static_assert(sizeof(struct apus_fs_fsync_reply) == 16, "abigen: sizeof(struct apus_fs_fsync_reply)");
+_Static_assert(_Alignof(struct apus_fs_fsync_reply) == 8, "abigen: _Alignof(struct apus_fs_fsync_reply)");
+_Static_assert(offsetof(struct apus_fs_fsync_reply, header) == 0, "abigen: offsetof(struct apus_fs_fsync_reply, header)");
 
 #ifdef __cplusplus
 }

@@ -454,6 +454,7 @@ _Static_assert(offsetof(struct apus_device_info, bar_size) == 24, "abigen: offse
 #define APUS_SYS_HANDLE_INFO 30
 #define APUS_SYS_DEVICE_INFO 31
 #define APUS_SYS_SYSTEM_INFO 32
+#define APUS_SYS_PROCESS_SPAWN_IMAGE 33
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -790,6 +791,23 @@ int64_t apus_device_info(apus_handle_t device, struct apus_device_info *info);
  * user memory.)
  */
 int64_t apus_system_info(struct apus_system_info *info);
+
+/**
+ * process_spawn_handles for a program that is not in the initrd (one read from a
+ * filesystem): the first image_len bytes of the shared memory object `image`, which the
+ * caller filled, are the ELF file. The process is named after the first string of args.
+ * The kernel copies what it loads: the caller may reuse the object at once. Returns:
+ * The new process. Errors: APUS_ERR_BAD_HANDLE (image, or a grant, names no handle.);
+ * APUS_ERR_WRONG_HANDLE_KIND (image is not a shared memory handle.);
+ * APUS_ERR_ACCESS_DENIED (image lacks read, or a granted handle lacks transfer.);
+ * APUS_ERR_INVALID_ARGUMENT (image_len is 0 or past the object or 64 MiB, args_len or
+ * grant_count is out of range, or a grant asks for rights its handle lacks.);
+ * APUS_ERR_FAULT (args or grants is not readable user memory.); APUS_ERR_BAD_IMAGE (The
+ * bytes are not a valid static ELF64 x86-64 executable.); APUS_ERR_NO_MEMORY (No memory
+ * for the new process or for the copy of its image.); APUS_ERR_LIMIT_REACHED (The
+ * caller's handle table is full.)
+ */
+int64_t apus_process_spawn_image(apus_handle_t image, uint64_t image_len, const uint8_t *args, uint64_t args_len, const struct apus_handle_grant *grants, uint64_t grant_count);
 
 #ifdef __cplusplus
 }

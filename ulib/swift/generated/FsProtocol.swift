@@ -40,11 +40,18 @@ public enum FsProtocol {
     public static let rename = Op(rawValue: 10)
     /// Writes every dirty block and flushes the device.
     public static let sync = Op(rawValue: 11)
+    /// Sets an open file's size: blocks past the new end are freed; growing leaves a
+    /// hole that reads as zeros.
+    public static let truncate = Op(rawValue: 12)
+    /// Makes an open file durable: when ok comes back, its data and the metadata that
+    /// reach it (and everything written before) are on the device, and the device has
+    /// flushed.
+    public static let fsync = Op(rawValue: 13)
 
     /// True when the value is one the spec declares.
     public var isKnown: Bool {
       switch rawValue {
-        case 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11: true
+        case 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13: true
         default: false
       }
     }
@@ -674,6 +681,68 @@ public enum FsProtocol {
     }
   }
 
+  /// truncate request.
+  public struct TruncateRequest: ProtocolMessage {
+    public var header: MsgHeader
+    /// The file id, open for writing.
+    public var file: UInt64
+    /// The new size in bytes.
+    public var size: UInt64
+
+    /// All fields zero.
+    public init() {
+      header = MsgHeader()
+      file = 0
+      size = 0
+    }
+
+    /// Sets the given fields; the rest (reserved, header) are zero.
+    public init(file: UInt64, size: UInt64) {
+      self.init()
+      self.file = file
+      self.size = size
+    }
+  }
+
+  /// truncate reply.
+  public struct TruncateReply: ProtocolMessage {
+    public var header: MsgHeader
+
+    /// All fields zero.
+    public init() {
+      header = MsgHeader()
+    }
+  }
+
+  /// fsync request.
+  public struct FsyncRequest: ProtocolMessage {
+    public var header: MsgHeader
+    /// The file id.
+    public var file: UInt64
+
+    /// All fields zero.
+    public init() {
+      header = MsgHeader()
+      file = 0
+    }
+
+    /// Sets the given fields; the rest (reserved, header) are zero.
+    public init(file: UInt64) {
+      self.init()
+      self.file = file
+    }
+  }
+
+  /// fsync reply.
+  public struct FsyncReply: ProtocolMessage {
+    public var header: MsgHeader
+
+    /// All fields zero.
+    public init() {
+      header = MsgHeader()
+    }
+  }
+
   /// Calls a fs server over `transport`. Each call numbers its request and checks that
   /// the reply answers it. Handles go with a request through its `handles` argument;
   /// the last reply's are in `replyHandles`, the caller's to keep or close.
@@ -833,6 +902,32 @@ public enum FsProtocol {
       return try exchange(request, handles: handles, expecting: SyncReply.self)
     }
 
+    /// truncate: Sets an open file's size: blocks past the new end are freed; growing
+    /// leaves a hole that reads as zeros.
+    /// - Fails with `.badFile`: The id is not open for writing.
+    /// - Fails with `.isDirectory`: The file is a directory.
+    /// - Fails with `.ioError`: The block service failed.
+    /// - Fails with `.badRequest`: size is past the largest file the filesystem holds.
+    /// - Fails with `.readOnly`: The filesystem is read-only.
+    public mutating func truncate(file: UInt64, size: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> TruncateReply {
+      var request = TruncateRequest(file: file, size: size)
+      request.header = MsgHeader(op: Op.truncate.rawValue, status: 0, id: nextID)
+      nextID &+= 1
+      return try exchange(request, handles: handles, expecting: TruncateReply.self)
+    }
+
+    /// fsync: Makes an open file durable: when ok comes back, its data and the metadata
+    /// that reach it (and everything written before) are on the device, and the device
+    /// has flushed.
+    /// - Fails with `.badFile`: The id is not open.
+    /// - Fails with `.ioError`: The block service failed.
+    public mutating func fsync(file: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> FsyncReply {
+      var request = FsyncRequest(file: file)
+      request.header = MsgHeader(op: Op.fsync.rawValue, status: 0, id: nextID)
+      nextID &+= 1
+      return try exchange(request, handles: handles, expecting: FsyncReply.self)
+    }
+
     private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply {
       let reply: Reply?
       replyHandles = MessageHandles()
@@ -877,6 +972,13 @@ public enum FsProtocol {
     mutating func rename(_ request: RenameRequest, handles: inout MessageHandles, reply: inout RenameReply, replyHandles: inout MessageHandles) -> Status
     /// sync: Writes every dirty block and flushes the device.
     mutating func sync(_ request: SyncRequest, handles: inout MessageHandles, reply: inout SyncReply, replyHandles: inout MessageHandles) -> Status
+    /// truncate: Sets an open file's size: blocks past the new end are freed; growing
+    /// leaves a hole that reads as zeros.
+    mutating func truncate(_ request: TruncateRequest, handles: inout MessageHandles, reply: inout TruncateReply, replyHandles: inout MessageHandles) -> Status
+    /// fsync: Makes an open file durable: when ok comes back, its data and the metadata
+    /// that reach it (and everything written before) are on the device, and the device
+    /// has flushed.
+    mutating func fsync(_ request: FsyncRequest, handles: inout MessageHandles, reply: inout FsyncReply, replyHandles: inout MessageHandles) -> Status
   }
 
   /// Serves one request: decodes it, runs the handler for its op and encodes the reply
@@ -975,6 +1077,22 @@ public enum FsProtocol {
         var answer = SyncReply()
         answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
         answer.header.status = server.sync(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
+        return MessageCodec.encode(answer, into: reply)
+      case .truncate:
+        guard let message = MessageCodec.decode(TruncateRequest.self, from: request) else {
+          return MessageCodec.reject(header, status: Status.badRequest.rawValue, into: reply)
+        }
+        var answer = TruncateReply()
+        answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
+        answer.header.status = server.truncate(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
+        return MessageCodec.encode(answer, into: reply)
+      case .fsync:
+        guard let message = MessageCodec.decode(FsyncRequest.self, from: request) else {
+          return MessageCodec.reject(header, status: Status.badRequest.rawValue, into: reply)
+        }
+        var answer = FsyncReply()
+        answer.header = MsgHeader(op: header.op, status: 0, id: header.id)
+        answer.header.status = server.fsync(message, handles: &handles, reply: &answer, replyHandles: &replyHandles).rawValue
         return MessageCodec.encode(answer, into: reply)
       default:
         return MessageCodec.reject(header, status: Status.badRequest.rawValue, into: reply)
@@ -1177,6 +1295,33 @@ public enum FsProtocol {
         && MemoryLayout<SyncReply>.alignment == 8
       var syncReply = SyncReply()
       withUnsafeMutablePointer(to: &syncReply) { base in
+        matches = matches && offset(base, &base.pointee.header) == 0
+      }
+      matches = matches && MemoryLayout<TruncateRequest>.stride == 32
+        && MemoryLayout<TruncateRequest>.alignment == 8
+      var truncateRequest = TruncateRequest()
+      withUnsafeMutablePointer(to: &truncateRequest) { base in
+        matches = matches && offset(base, &base.pointee.header) == 0
+        matches = matches && offset(base, &base.pointee.file) == 16
+        matches = matches && offset(base, &base.pointee.size) == 24
+      }
+      matches = matches && MemoryLayout<TruncateReply>.stride == 16
+        && MemoryLayout<TruncateReply>.alignment == 8
+      var truncateReply = TruncateReply()
+      withUnsafeMutablePointer(to: &truncateReply) { base in
+        matches = matches && offset(base, &base.pointee.header) == 0
+      }
+      matches = matches && MemoryLayout<FsyncRequest>.stride == 24
+        && MemoryLayout<FsyncRequest>.alignment == 8
+      var fsyncRequest = FsyncRequest()
+      withUnsafeMutablePointer(to: &fsyncRequest) { base in
+        matches = matches && offset(base, &base.pointee.header) == 0
+        matches = matches && offset(base, &base.pointee.file) == 16
+      }
+      matches = matches && MemoryLayout<FsyncReply>.stride == 16
+        && MemoryLayout<FsyncReply>.alignment == 8
+      var fsyncReply = FsyncReply()
+      withUnsafeMutablePointer(to: &fsyncReply) { base in
         matches = matches && offset(base, &base.pointee.header) == 0
       }
       return matches

@@ -70,6 +70,8 @@ func apus_handle_info(_ handle: UInt32, _ info: UnsafeMutableRawPointer?) -> Int
 func apus_device_info(_ device: UInt32, _ info: UnsafeMutableRawPointer?) -> Int64
 @_extern(c, "apus_system_info")
 func apus_system_info(_ info: UnsafeMutableRawPointer?) -> Int64
+@_extern(c, "apus_process_spawn_image")
+func apus_process_spawn_image(_ image: UInt32, _ image_len: UInt64, _ args: UnsafePointer<UInt8>?, _ args_len: UInt64, _ grants: UnsafeRawPointer?, _ grant_count: UInt64) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -642,6 +644,25 @@ public enum Sys {
     var info = SystemInfo()
     _ = try withUnsafeMutablePointer(to: &info) { infoPointer throws(AbiError) in try check(apus_system_info(infoPointer)) }
     return info
+  }
+
+  /// process_spawn_image: process_spawn_handles for a program that is not in the initrd
+  /// (one read from a filesystem): the first image_len bytes of the shared memory
+  /// object `image`, which the caller filled, are the ELF file. The process is named
+  /// after the first string of args. The kernel copies what it loads: the caller may
+  /// reuse the object at once.
+  /// - Throws `.badHandle`: image, or a grant, names no handle.
+  /// - Throws `.wrongHandleKind`: image is not a shared memory handle.
+  /// - Throws `.accessDenied`: image lacks read, or a granted handle lacks transfer.
+  /// - Throws `.invalidArgument`: image_len is 0 or past the object or 64 MiB, args_len
+  /// or grant_count is out of range, or a grant asks for rights its handle lacks.
+  /// - Throws `.fault`: args or grants is not readable user memory.
+  /// - Throws `.badImage`: The bytes are not a valid static ELF64 x86-64 executable.
+  /// - Throws `.noMemory`: No memory for the new process or for the copy of its image.
+  /// - Throws `.limitReached`: The caller's handle table is full.
+  public static func processSpawnImage(image: borrowing ShmHandle, imageLen: UInt64, args: UnsafeBufferPointer<UInt8>, grants: UnsafeBufferPointer<HandleGrant>) throws(AbiError) -> ProcessHandle {
+    let value = try check(apus_process_spawn_image(image.raw, imageLen, args.baseAddress, UInt64(args.count), grants.baseAddress, UInt64(grants.count)))
+    return ProcessHandle(adopting: UInt32(truncatingIfNeeded: value))
   }
 
   /// A raw result: the value, or the error it encodes.

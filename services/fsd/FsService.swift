@@ -1,0 +1,282 @@
+// The filesystem protocol (spec/fs.xml) over one Ext2. Each client process attaches a
+// shared buffer; paths and data travel through it by offset. Open files are a table
+// of (client, inode) pairs; an id is the slot and a generation, so a stale or
+// another client's id is bad_file.
+
+struct ClientBuffer {
+  var sender: UInt64 = 0
+  var shm: UInt32 = 0
+  var address: UInt = 0
+  var size: UInt64 = 0
+  var mapped: UInt64 = 0
+  var lastUse: UInt64 = 0
+}
+
+struct OpenFile {
+  var sender: UInt64 = 0  // 0: free
+  var inode: UInt32 = 0
+  var writable = false
+  var generation: UInt64 = 0
+}
+
+struct FsService: FsProtocol.Server {
+  let fs: Ext2
+  var sender: UInt64 = 0
+  private var clients = InlineArray<16, ClientBuffer>(repeating: ClientBuffer())
+  private var files = [OpenFile](repeating: OpenFile(), count: 256)
+  private var uses: UInt64 = 0
+
+  init(fs: Ext2) { self.fs = fs }
+
+  // MARK: - buffers and ids
+
+  mutating func attachBuffer(_ request: FsProtocol.AttachBufferRequest, handles: inout MessageHandles,
+                             reply: inout FsProtocol.AttachBufferReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    guard let shm = handles.take(0) else { return .badRequest }
+    let handle = ShmHandle(adopting: shm)
+    guard let info = try? Sys.handleInfo(handle: shm), info.kind == HandleKind.shm.rawValue, request.bufferSize > 0,
+      request.bufferSize <= info.size, let address = try? Sys.shmMap(shm: handle, addr: 0, prot: [.read, .write])
+    else { return .badRequest }
+    let slot = client(sender) ?? freeClient()
+    if clients[slot].sender != 0 { release(slot) }
+    uses += 1
+    clients[slot] = ClientBuffer(sender: sender, shm: handle.release(), address: address, size: request.bufferSize,
+                                 mapped: info.size, lastUse: uses)
+    return .ok
+  }
+
+  private func client(_ sender: UInt64) -> Int? {
+    for index in 0..<16 where clients[index].sender == sender && sender != 0 { return index }
+    return nil
+  }
+
+  private mutating func freeClient() -> Int {
+    var oldest = 0
+    for index in 0..<16 {
+      if clients[index].sender == 0 { return index }
+      if clients[index].lastUse < clients[oldest].lastUse { oldest = index }
+    }
+    return oldest
+  }
+
+  private mutating func release(_ index: Int) {
+    try? Sys.vmUnmap(addr: clients[index].address, len: clients[index].mapped)
+    _ = apus_handle_close(clients[index].shm)
+    // Its open files go with it.
+    let gone = clients[index].sender
+    for slot in 0..<files.count where files[slot].sender == gone { files[slot] = OpenFile() }
+    clients[index] = ClientBuffer()
+  }
+
+  /// [offset, offset + length) of the sender's buffer.
+  private mutating func range(_ offset: UInt64, _ length: UInt64) throws(FsProtocol.Status) -> UnsafeMutableRawPointer {
+    guard let index = client(sender) else { throw .badRequest }
+    uses += 1
+    clients[index].lastUse = uses
+    guard offset <= clients[index].size, length <= clients[index].size - offset else { throw .badRequest }
+    return UnsafeMutableRawPointer(bitPattern: clients[index].address + UInt(offset))!
+  }
+
+  private mutating func path(_ offset: UInt64, _ length: UInt32) throws(FsProtocol.Status) -> UnsafeRawBufferPointer {
+    guard length <= FsProtocol.pathMax else { throw .nameTooLong }
+    return UnsafeRawBufferPointer(start: try range(offset, UInt64(length)), count: Int(length))
+  }
+
+  private func file(_ id: UInt64, writing: Bool = false) throws(FsProtocol.Status) -> OpenFile {
+    let slot = Int(id & 0xffff) - 1
+    guard slot >= 0, slot < files.count, files[slot].sender == sender, sender != 0, files[slot].generation == id >> 16 else {
+      throw .badFile
+    }
+    if writing && !files[slot].writable { throw .badFile }
+    return files[slot]
+  }
+
+  // MARK: - ops
+
+  mutating func open(_ request: FsProtocol.OpenRequest, handles: inout MessageHandles,
+                     reply: inout FsProtocol.OpenReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in
+      let flags = request.flags
+      guard flags.isKnown else { throw .badRequest }
+      let name = try path(request.pathOffset, request.pathLen)
+      let writing = flags.contains(.write) || flags.contains(.truncate)
+      if writing && fs.readOnly { throw .readOnly }
+      var target: Inode
+      switch Result(catching: { () throws(FsProtocol.Status) in try fs.resolve(name) }) {
+      case .success(let found):
+        if flags.contains(.create) && flags.contains(.exclusive) { throw .exists }
+        target = found
+      case .failure(let error):
+        guard error == .notFound, flags.contains(.create) else { throw error }
+        if fs.readOnly { throw .readOnly }
+        var (parent, last) = try fs.resolveParent(name)
+        target = try fs.createFile(in: &parent, last, mode: request.mode == 0 ? 0o644 : request.mode)
+      }
+      if flags.contains(.directory) && !target.isDirectory { throw .notDirectory }
+      if writing && target.isDirectory { throw .isDirectory }
+      if flags.contains(.truncate) && target.size > 0 { try fs.truncate(&target, to: 0) }
+      guard let slot = files.firstIndex(where: { $0.sender == 0 }) else { throw .noSpace }
+      uses += 1
+      files[slot] = OpenFile(sender: sender, inode: target.number, writable: writing, generation: uses & 0xffff_ffff_ffff)
+      reply.file = (files[slot].generation << 16) | UInt64(slot + 1)
+      reply.size = target.size
+      reply.kind = target.kind
+    }
+  }
+
+  mutating func close(_ request: FsProtocol.CloseRequest, handles: inout MessageHandles,
+                      reply: inout FsProtocol.CloseReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in
+      _ = try file(request.file)
+      files[Int(request.file & 0xffff) - 1] = OpenFile()
+    }
+  }
+
+  mutating func read(_ request: FsProtocol.ReadRequest, handles: inout MessageHandles,
+                     reply: inout FsProtocol.ReadReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in
+      let open = try file(request.file)
+      let destination = try range(request.bufferOffset, UInt64(request.length))
+      let inode = try fs.inode(open.inode)
+      if inode.isDirectory { throw .isDirectory }
+      reply.count = UInt32(try fs.read(inode, offset: request.offset, length: Int(request.length), into: destination))
+    }
+  }
+
+  mutating func write(_ request: FsProtocol.WriteRequest, handles: inout MessageHandles,
+                      reply: inout FsProtocol.WriteReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in
+      let open = try file(request.file, writing: true)
+      if fs.readOnly { throw .readOnly }
+      let source = try range(request.bufferOffset, UInt64(request.length))
+      var inode = try fs.inode(open.inode)
+      try fs.write(&inode, offset: request.offset, length: Int(request.length), from: source)
+      reply.count = request.length
+    }
+  }
+
+  mutating func stat(_ request: FsProtocol.StatRequest, handles: inout MessageHandles,
+                     reply: inout FsProtocol.StatReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in
+      let inode = try fs.resolve(try path(request.pathOffset, request.pathLen))
+      reply.inode = UInt64(inode.number)
+      reply.size = inode.size
+      reply.kind = inode.kind
+      reply.mode = UInt32(inode.mode & 0o7777)
+      reply.links = UInt32(inode.links)
+      reply.mtime = UInt64(inode.mtime)
+    }
+  }
+
+  mutating func readdir(_ request: FsProtocol.ReaddirRequest, handles: inout MessageHandles,
+                        reply: inout FsProtocol.ReaddirReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in
+      let open = try file(request.file)
+      let destination = try range(request.bufferOffset, UInt64(request.bufferLen))
+      let dir = try fs.inode(open.inode)
+      guard dir.isDirectory else { throw .notDirectory }
+      let capacity = Int(request.bufferLen)
+      let headerBytes = MemoryLayout<FsProtocol.Dirent>.size
+      var written = 0
+      var entries: UInt32 = 0
+      var full = false
+      let resume = request.cookie == 0 ? 0 : request.cookie - 1
+      let stoppedAt = try fs.forEachEntry(dir, from: resume) { _, _, number, _, name in
+        guard number != 0 else { return false }
+        let record = (headerBytes + name.count + 7) & ~7
+        guard written + record <= capacity else {
+          full = true
+          return true
+        }
+        var header = FsProtocol.Dirent()
+        header.inode = UInt64(number)
+        header.nameLen = UInt16(name.count)
+        header.recordLen = UInt16(record)
+        header.kind = .regular
+        let at = destination + written
+        withUnsafeBytes(of: &header) { at.copyMemory(from: $0.baseAddress!, byteCount: headerBytes) }
+        (at + headerBytes).copyMemory(from: name.baseAddress!, byteCount: name.count)
+        written += record
+        entries += 1
+        return false
+      }
+      if full && entries == 0 { throw .badRequest }
+      // Kinds come from the inodes (file_type bytes are a hint ext2 may lack).
+      var offset = 0
+      while offset < written {
+        let at = destination + offset
+        let inode = try fs.inode(UInt32(truncatingIfNeeded: at.load(as: UInt64.self)))
+        var header = at.load(as: FsProtocol.Dirent.self)
+        header.kind = inode.kind
+        at.storeBytes(of: header, as: FsProtocol.Dirent.self)
+        offset += Int(header.recordLen)
+      }
+      reply.nextCookie = full ? (stoppedAt ?? 0) + 1 : 0
+      reply.bytes = UInt32(written)
+      reply.entries = entries
+    }
+  }
+
+  mutating func mkdir(_ request: FsProtocol.MkdirRequest, handles: inout MessageHandles,
+                      reply: inout FsProtocol.MkdirReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in
+      if fs.readOnly { throw .readOnly }
+      var (parent, name) = try fs.resolveParent(try path(request.pathOffset, request.pathLen))
+      if try fs.lookup(parent, name) != nil { throw .exists }
+      try fs.makeDirectory(in: &parent, name, mode: request.mode == 0 ? 0o755 : request.mode)
+    }
+  }
+
+  mutating func unlink(_ request: FsProtocol.UnlinkRequest, handles: inout MessageHandles,
+                       reply: inout FsProtocol.UnlinkReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in
+      if fs.readOnly { throw .readOnly }
+      try fs.remove(try path(request.pathOffset, request.pathLen))
+    }
+  }
+
+  mutating func rename(_ request: FsProtocol.RenameRequest, handles: inout MessageHandles,
+                       reply: inout FsProtocol.RenameReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in
+      if fs.readOnly { throw .readOnly }
+      guard request.fromLen <= request.pathsLen, request.pathsLen <= 2 * FsProtocol.pathMax else { throw .badRequest }
+      let both = try range(request.pathsOffset, UInt64(request.pathsLen))
+      let from = UnsafeRawBufferPointer(start: both, count: Int(request.fromLen))
+      let to = UnsafeRawBufferPointer(start: both + Int(request.fromLen), count: Int(request.pathsLen - request.fromLen))
+      try fs.rename(from, to)
+    }
+  }
+
+  mutating func sync(_ request: FsProtocol.SyncRequest, handles: inout MessageHandles,
+                     reply: inout FsProtocol.SyncReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in try fs.cache.sync() }
+  }
+
+  mutating func truncate(_ request: FsProtocol.TruncateRequest, handles: inout MessageHandles,
+                         reply: inout FsProtocol.TruncateReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in
+      let open = try file(request.file, writing: true)
+      var inode = try fs.inode(open.inode)
+      if inode.isDirectory { throw .isDirectory }
+      try fs.truncate(&inode, to: request.size)
+    }
+  }
+
+  mutating func fsync(_ request: FsProtocol.FsyncRequest, handles: inout MessageHandles,
+                      reply: inout FsProtocol.FsyncReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
+    Self.run { () throws(FsProtocol.Status) in
+      _ = try file(request.file)
+      try fs.cache.sync()
+    }
+  }
+
+  /// Runs an op body: its thrown status is the answer.
+  private static func run(_ body: () throws(FsProtocol.Status) -> Void) -> FsProtocol.Status {
+    do {
+      try body()
+      return .ok
+    } catch {
+      return error
+    }
+  }
+}
