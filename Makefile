@@ -52,7 +52,7 @@ ABIGEN        := .build/debug/abigen
 ABIGEN_INPUTS := Package.swift $(shell find gen/Sources -type f)
 ABI_BASELINE  := spec/baseline/abi_v0.json
 
-.PHONY: all deps build image run debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
+.PHONY: all deps build image disk run debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
 .DEFAULT_GOAL := build
 # Keep intermediate objects (user programs are built through pattern rules).
 .SECONDARY:
@@ -65,7 +65,8 @@ help:
 	@echo "make deps    install missing Debian/PyPI packages (tools/install-deps.sh)"
 	@echo "make build   build the kernel ELF ($(KERNEL_ELF))"
 	@echo "make image   build the bootable ISO ($(ISO))"
-	@echo "make run     boot the ISO in QEMU (serial on this terminal)"
+	@echo "make run     boot the ISO with out/disk.img to the shell (serial on this terminal)"
+	@echo "make disk    build out/disk.img (ext2, by mke2fs) from disk/ and the programs in /bin"
 	@echo "make debug   boot paused, with QEMU's gdb stub on :1234 (see README)"
 	@echo "make test    build everything and run every test"
 	@echo "make bench   deterministic benchmarks (QEMU -icount: ticks are guest instructions)"
@@ -132,6 +133,25 @@ $(OUT)/user/%.o: user/%.c $(wildcard ulib/include/*.h user/tests/*.h) ulib/gener
 
 $(OUT)/initrd/init: $(OUT)/user/init/init.o $(ULIB_OBJS) boot/user.ld
 	$(LINK_USER)
+
+# Programs that live on the disk, not in the initrd (they run after fsd): the shell
+# and user/bin/*.c, installed as /bin/<name> by `make disk` (and by tests' images).
+DISK_PROGRAMS := sh $(basename $(notdir $(wildcard user/bin/*.c)))
+DISK_BINS := $(addprefix $(OUT)/bin/,$(DISK_PROGRAMS))
+$(OUT)/bin/sh: $(OUT)/user/sh/sh.o $(ULIB_OBJS) boot/user.ld
+	$(LINK_USER)
+$(OUT)/bin/%: $(OUT)/user/bin/%.o $(ULIB_OBJS) boot/user.ld
+	$(LINK_USER)
+
+# The system disk: disk/ plus /bin, made by the host's mke2fs (ext2 revision 1).
+DISK_IMG := $(OUT)/disk.img
+disk: $(DISK_IMG)
+$(DISK_IMG): $(DISK_BINS) $(shell find disk -type f) Makefile | $(DEPS_STAMP)
+	rm -rf $(OUT)/disk-root $@
+	mkdir -p $(OUT)/disk-root/bin
+	cp -r disk/. $(OUT)/disk-root/
+	cp $(DISK_BINS) $(OUT)/disk-root/bin/
+	mke2fs -q -t ext2 -L apus -d $(OUT)/disk-root $@ 64M
 
 $(OUT)/initrd/bench/%: $(OUT)/user/bench/%.o $(ULIB_OBJS) boot/user.ld
 	$(LINK_USER)
@@ -203,8 +223,8 @@ $(ISO): $(KERNEL_ELF) $(SYMBOL_MODULE) $(INITRD) boot/grub.cfg | $(DEPS_STAMP)
 
 # --- running ------------------------------------------------------------------------
 # QEMU exits 33 when the kernel halts cleanly (isa-debug-exit, DESIGN.md §3).
-run: $(ISO)
-	@tools/run_qemu.sh --iso $(ISO) $(RUN_ARGS); status=$$?; \
+run: $(ISO) $(DISK_IMG)
+	@tools/run_qemu.sh --iso $(ISO) --disk $(DISK_IMG) --cmdline "run=/bin/sh" $(RUN_ARGS); status=$$?; \
 	  if [ $$status -eq 33 ]; then echo "run: kernel halted cleanly"; \
 	  else echo "run: QEMU exited $$status (35 = kernel panic)"; exit 1; fi
 
@@ -251,7 +271,7 @@ test: test-gen abi-check test-boot
 test-gen: | $(DEPS_STAMP)
 	swift test
 
-test-boot: $(ISO)
+test-boot: $(ISO) $(DISK_BINS)
 	$(PYTHON) -m pytest -q tests
 
 clean:

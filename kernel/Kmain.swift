@@ -31,6 +31,7 @@ func kmain(_ magic: UInt32, _ bootInfoPhysical: UInt64) -> Never {
   PCI.start(bootInfo)
   DeviceObject.makeAll()
   MessageInterrupts.start()
+  ConsoleInput.start(ACPI.findMADT(bootInfo.rsdp))
   // User space: the system call entry, the programs in the initrd.
   SyscallEntry.start(trace: options.traceSyscalls)
   Initrd.load(bootInfo)

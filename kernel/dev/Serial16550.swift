@@ -1,6 +1,7 @@
 // The 16550 UART on COM1: the kernel's console and the test harness's only window
 // into the guest. Polled transmit (no interrupts), so it works from the first
-// instruction of kmain, in trap context and while panicking.
+// instruction of kmain, in trap context and while panicking; receive is
+// interrupt-driven once ConsoleInput starts (IRQ 4).
 import X86Shim
 
 struct Serial16550 {
@@ -17,6 +18,7 @@ struct Serial16550 {
     static let scratch: UInt16 = 7
   }
   private static let transmitHoldingEmpty: UInt8 = 1 << 5
+  private static let dataReady: UInt8 = 1 << 0
 
   static let com1 = Serial16550(base: 0x3f8)
 
@@ -34,6 +36,18 @@ struct Serial16550 {
     x86_outb(base + Reg.fifoControl, 0xc7)    // enable + clear FIFOs, 14-byte threshold
     x86_outb(base + Reg.modemControl, 0x0b)   // DTR, RTS, OUT2
     return true
+  }
+
+  /// Interrupts on received data (the FIFO's trigger, or its timeout for fewer bytes).
+  func enableReceiveInterrupt() {
+    x86_outb(base + Reg.fifoControl, 0x07)    // FIFOs on and cleared, trigger at 1 byte
+    x86_outb(base + Reg.interruptEnable, 0x01)
+  }
+
+  /// A received byte, if one waits.
+  func read() -> UInt8? {
+    guard x86_inb(base + Reg.lineStatus) & Self.dataReady != 0 else { return nil }
+    return x86_inb(base + Reg.data)
   }
 
   func write(_ byte: UInt8) {

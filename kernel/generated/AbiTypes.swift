@@ -97,11 +97,14 @@ struct HandleKind: RawRepresentable, Equatable, Sendable {
   /// The authority to open devices. The kernel gives it to init alone, as init's handle
   /// 1.
   static let resource = HandleKind(rawValue: 7)
+  /// The serial console's input, with the kernel's line discipline. The kernel gives it
+  /// to init as handle 2; init passes it to the programs it runs.
+  static let console = HandleKind(rawValue: 8)
 
   /// True when the value is one the spec declares.
   var isKnown: Bool {
     switch rawValue {
-      case 1, 2, 3, 4, 5, 6, 7: true
+      case 1, 2, 3, 4, 5, 6, 7, 8: true
       default: false
     }
   }

@@ -40,6 +40,8 @@ enum SyscallNumber: UInt64 {
   case deviceInfo = 31
   case systemInfo = 32
   case processSpawnImage = 33
+  case consoleRead = 34
+  case consoleForeground = 35
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -401,6 +403,27 @@ protocol SyscallHandlers {
   /// - noMemory: No memory for the new process or for the copy of its image.
   /// - limitReached: The caller's handle table is full.
   mutating func processSpawnImage(image: HandleEntry<Object>, imageLen: UInt64, args: UserInBuffer<UInt8>, grants: UserInBuffer<HandleGrant>) throws(AbiError) -> Object
+
+  /// console_read (34): Reads the next line typed on the console, its "\n" included (or
+  /// the first len bytes of it; the rest stays for the next read), blocking until one
+  /// is complete. The kernel echoes what is typed, handles backspace, and discards the
+  /// line at Ctrl-C, which also ends the foreground process. Ctrl-D on an empty line is
+  /// end of file: the read returns 0.
+  /// - badHandle: console is not a handle.
+  /// - wrongHandleKind: console is not the console handle.
+  /// - accessDenied: console lacks read.
+  /// - invalidArgument: len is 0 or more than page_size.
+  /// - fault: buf is not writable user memory.
+  /// - peerClosed: The caller's process is ending.
+  mutating func consoleRead(console: HandleEntry<Object>, buf: UserOutBuffer<UInt8>) throws(AbiError) -> UInt64
+
+  /// console_foreground (35): Names the process Ctrl-C ends (a shell names the program
+  /// it waits for), replacing the last one named; Ctrl-C ends it as process_kill would,
+  /// once.
+  /// - badHandle: console or process is not a handle.
+  /// - wrongHandleKind: console is not the console handle, or process is not a process.
+  /// - accessDenied: console or process lacks manage.
+  mutating func consoleForeground(console: HandleEntry<Object>, process: HandleEntry<Object>) throws(AbiError)
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -792,6 +815,25 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 34:  // console_read
+      let call = SyscallNumber.consoleRead
+      do throws(AbiError) {
+        let console = try SyscallResult.handle(registers.pointee.arg0, kind: .console, rights: Rights.read, &handlers)
+        let buf = try UserOutBuffer<UInt8>(address: registers.pointee.arg1, count: registers.pointee.arg2)
+        return try handlers.consoleRead(console: console, buf: buf)
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
+    case 35:  // console_foreground
+      let call = SyscallNumber.consoleForeground
+      do throws(AbiError) {
+        let console = try SyscallResult.handle(registers.pointee.arg0, kind: .console, rights: Rights.manage, &handlers)
+        let process = try SyscallResult.handle(registers.pointee.arg1, kind: .process, rights: Rights.manage, &handlers)
+        try handlers.consoleForeground(console: console, process: process)
+        return 0
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -835,6 +877,8 @@ extension SyscallNumber {
       case .deviceInfo: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .fault
       case .systemInfo: error == .fault
       case .processSpawnImage: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .badImage || error == .noMemory || error == .limitReached
+      case .consoleRead: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .peerClosed
+      case .consoleForeground: error == .badHandle || error == .wrongHandleKind || error == .accessDenied
     }
   }
 }

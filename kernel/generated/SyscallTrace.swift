@@ -51,6 +51,8 @@ enum SyscallTrace {
       case 31: "device_info"
       case 32: "system_info"
       case 33: "process_spawn_image"
+      case 34: "console_read"
+      case 35: "console_foreground"
       default: nil
     }
   }
@@ -87,6 +89,8 @@ enum SyscallTrace {
       case 31: 2
       case 32: 1
       case 33: 6
+      case 34: 3
+      case 35: 2
       default: 0
     }
   }
@@ -177,6 +181,11 @@ enum SyscallTrace {
       case (33, 3): Argument(name: "args_len", format: .unsigned)
       case (33, 4): Argument(name: "grants", format: .hex)
       case (33, 5): Argument(name: "grant_count", format: .unsigned)
+      case (34, 0): Argument(name: "console", format: .handle)
+      case (34, 1): Argument(name: "buf", format: .hex)
+      case (34, 2): Argument(name: "len", format: .unsigned)
+      case (35, 0): Argument(name: "console", format: .handle)
+      case (35, 1): Argument(name: "process", format: .handle)
       default: nil
     }
   }
@@ -232,6 +241,7 @@ enum SyscallTrace {
       case 26: .hex
       case 29: .handle
       case 33: .handle
+      case 34: .unsigned
       default: nil
     }
   }

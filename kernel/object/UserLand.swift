@@ -1,5 +1,6 @@
 // Starting user space: /init from the initrd, with the programs named by `run=` as
-// its arguments and the device resource as its handle 1, and waiting for it. The kernel halts when init is done. Free pages,
+// its arguments, the device resource as its handle 1 and the console as its handle 2,
+// and waiting for it. The kernel halts when init is done. Free pages,
 // heap bytes and live kernel objects are reported before and after, so a leak anywhere
 // in process life shows up as a difference (tests/user/test_process_lifecycle.py,
 // tests/user/test_object_stress.py).
@@ -30,6 +31,8 @@ enum UserLand {
       // only as device handles to the drivers it starts.
       var grants = HandlesInFlight()
       grants.append(ResourceObject(), [.manage])
+      // Handle 2: the console, which init hands to the programs it runs.
+      grants.append(ConsoleObject(), [.read, .manage, .transfer])
       status = try Process.spawn(path: path, arguments: arguments, grants: grants).wait()!  // kmain is never interrupted
     } catch {
       kprint("KERNEL: init did not start: error \(error.rawValue)")

@@ -287,4 +287,20 @@ apus_process_spawn_image:
     ret
 .size apus_process_spawn_image, . - apus_process_spawn_image
 
+.global apus_console_read
+.type apus_console_read, @function
+apus_console_read:
+    movl $34, %eax
+    syscall
+    ret
+.size apus_console_read, . - apus_console_read
+
+.global apus_console_foreground
+.type apus_console_foreground, @function
+apus_console_foreground:
+    movl $35, %eax
+    syscall
+    ret
+.size apus_console_foreground, . - apus_console_foreground
+
 .section .note.GNU-stack, "", @progbits

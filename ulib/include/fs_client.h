@@ -22,6 +22,8 @@ struct fs_client {
 
 /* buffer_size: a multiple of 4096, more than FS_CLIENT_DATA. */
 int64_t fs_connect(struct fs_client *client, uint64_t buffer_size);
+/* The same through a registry handle other than REGISTRY_HANDLE (init's). */
+int64_t fs_connect_through(struct fs_client *client, apus_handle_t registry, uint64_t buffer_size);
 int64_t fs_open(struct fs_client *client, const char *path, uint32_t flags, uint32_t mode, uint64_t *file, uint64_t *size,
                 uint32_t *kind);
 int64_t fs_close(struct fs_client *client, uint64_t file);

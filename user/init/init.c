@@ -4,7 +4,8 @@
  * hardware, and closes its own copy, so a driver that dies leaves its device
  * quiesced. It starts the service registry (services/svcman) first; every program it
  * starts gets the registry endpoint as its handle 1 (write, transfer, manage: boot
- * programs may register names). Then it runs each program named in its arguments
+ * programs may register names); the programs it runs get the console (the kernel's
+ * handle 2 of init's) as their handle 2. Then it runs each program named in its arguments
  * (the kernel's `run=` options; `run=PATH,ARG,...` passes arguments) one after
  * another, waits for it and reports how it ended. At the end it stops the drivers,
  * closes the registry, which ends svcman, and waits for it.
@@ -29,6 +30,7 @@
 #include <fs_client.h>
 
 #define RESOURCE_HANDLE ((apus_handle_t)1)
+#define CONSOLE_HANDLE ((apus_handle_t)2)
 
 static const char *reason_name(apus_exit_reason_t reason) {
   switch (reason) {
@@ -186,26 +188,29 @@ static int run_program(const char *entry, apus_handle_t registry) {
   for (size_t i = 0; i < len; i++)
     if (args[i] == ',') args[i] = 0;
   const char *path = args;
-  struct apus_handle_grant client[2] = {{registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE}};
+  struct apus_handle_grant client[2] = {
+    {registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE},
+    {CONSOLE_HANDLE, APUS_RIGHT_READ | APUS_RIGHT_MANAGE | APUS_RIGHT_TRANSFER},
+  };
   int64_t child;
   if (path[0] == '/') { /* from the filesystem */
     static struct fs_client fs;
     static int connected;
     if (!connected) {
-      int64_t status = fsd > 0 ? fs_connect(&fs, 64 << 10) : -(int64_t)APUS_ERR_NOT_FOUND;
+      int64_t status = fsd > 0 ? fs_connect_through(&fs, registry, 64 << 10) : -(int64_t)APUS_ERR_NOT_FOUND;
       if (status != 0) {
         printf("INIT: no filesystem to run %s from\n", path);
         return 1;
       }
       connected = 1;
     }
-    child = fs_spawn(&fs, path, args, len + 1, client, 1);
+    child = fs_spawn(&fs, path, args, len + 1, client, 2);
     if (child <= -1000) {
       printf("INIT: cannot run %s: %s\n", path, fs_status_name(-child - 1000));
       return 1;
     }
   } else {
-    child = start(path, args, len + 1, client, 1);
+    child = start(path, args, len + 1, client, 2);
   }
   if (apus_is_error(child)) {
     printf("INIT: cannot start %s: error %ld\n", path, -child);

@@ -166,16 +166,17 @@ static int case_ro(void) {
 /* --- grants --- */
 
 static int case_grants(void) {
-  /* This process holds only the registry endpoint (1) and what it makes itself. */
+  /* This process holds only the registry endpoint (1), the console (2) and what it
+   * makes itself. */
   struct apus_dma_placement placed;
   struct apus_device_info info;
   expect_eq("open a device through the registry handle", apus_device_open(1, 0, &info), ERR(APUS_ERR_WRONG_HANDLE_KIND));
   expect_eq("map a BAR of the registry handle", apus_device_map_bar(1, 4, 0), ERR(APUS_ERR_WRONG_HANDLE_KIND));
-  expect_eq("map a BAR of a handle it lacks", apus_device_map_bar(2, 4, 0), ERR(APUS_ERR_BAD_HANDLE));
+  expect_eq("map a BAR of a handle it lacks", apus_device_map_bar(9, 4, 0), ERR(APUS_ERR_BAD_HANDLE));
   int64_t endpoint = apus_endpoint_create();
   expect_eq("bind an interrupt of the endpoint", apus_device_irq_bind((apus_handle_t)endpoint, (apus_handle_t)endpoint, 0),
             ERR(APUS_ERR_WRONG_HANDLE_KIND));
-  expect_eq("bind an interrupt of a handle it lacks", apus_device_irq_bind(3, (apus_handle_t)endpoint, 0), ERR(APUS_ERR_BAD_HANDLE));
+  expect_eq("bind an interrupt of a handle it lacks", apus_device_irq_bind(10, (apus_handle_t)endpoint, 0), ERR(APUS_ERR_BAD_HANDLE));
   expect_eq("acknowledge an interrupt", apus_device_irq_ack(1), ERR(APUS_ERR_WRONG_HANDLE_KIND));
   expect_eq("DMA memory of the registry handle", apus_device_dma_alloc(1, 4096, &placed), ERR(APUS_ERR_WRONG_HANDLE_KIND));
   expect_eq("DMA memory of a handle it lacks", apus_device_dma_alloc(9, 4096, &placed), ERR(APUS_ERR_BAD_HANDLE));

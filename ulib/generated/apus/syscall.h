@@ -102,6 +102,11 @@ static inline int apus_is_error(int64_t result) { return result < 0; }
  * The authority to open devices. The kernel gives it to init alone, as init's handle 1.
  */
 #define APUS_HANDLE_KIND_RESOURCE ((apus_handle_kind_t)7u)
+/**
+ * The serial console's input, with the kernel's line discipline. The kernel gives it to
+ * init as handle 2; init passes it to the programs it runs.
+ */
+#define APUS_HANDLE_KIND_CONSOLE ((apus_handle_kind_t)8u)
 
 /* ---- Constants. */
 
@@ -455,6 +460,8 @@ _Static_assert(offsetof(struct apus_device_info, bar_size) == 24, "abigen: offse
 #define APUS_SYS_DEVICE_INFO 31
 #define APUS_SYS_SYSTEM_INFO 32
 #define APUS_SYS_PROCESS_SPAWN_IMAGE 33
+#define APUS_SYS_CONSOLE_READ 34
+#define APUS_SYS_CONSOLE_FOREGROUND 35
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -808,6 +815,28 @@ int64_t apus_system_info(struct apus_system_info *info);
  * caller's handle table is full.)
  */
 int64_t apus_process_spawn_image(apus_handle_t image, uint64_t image_len, const uint8_t *args, uint64_t args_len, const struct apus_handle_grant *grants, uint64_t grant_count);
+
+/**
+ * Reads the next line typed on the console, its "\n" included (or the first len bytes
+ * of it; the rest stays for the next read), blocking until one is complete. The kernel
+ * echoes what is typed, handles backspace, and discards the line at Ctrl-C, which also
+ * ends the foreground process. Ctrl-D on an empty line is end of file: the read returns
+ * 0. Returns: Bytes read; 0 at end of file. Errors: APUS_ERR_BAD_HANDLE (console is not
+ * a handle.); APUS_ERR_WRONG_HANDLE_KIND (console is not the console handle.);
+ * APUS_ERR_ACCESS_DENIED (console lacks read.); APUS_ERR_INVALID_ARGUMENT (len is 0 or
+ * more than page_size.); APUS_ERR_FAULT (buf is not writable user memory.);
+ * APUS_ERR_PEER_CLOSED (The caller's process is ending.) May block.
+ */
+int64_t apus_console_read(apus_handle_t console, uint8_t *buf, uint64_t len);
+
+/**
+ * Names the process Ctrl-C ends (a shell names the program it waits for), replacing the
+ * last one named; Ctrl-C ends it as process_kill would, once. Errors:
+ * APUS_ERR_BAD_HANDLE (console or process is not a handle.); APUS_ERR_WRONG_HANDLE_KIND
+ * (console is not the console handle, or process is not a process.);
+ * APUS_ERR_ACCESS_DENIED (console or process lacks manage.)
+ */
+int64_t apus_console_foreground(apus_handle_t console, apus_handle_t process);
 
 #ifdef __cplusplus
 }

@@ -72,6 +72,10 @@ func apus_device_info(_ device: UInt32, _ info: UnsafeMutableRawPointer?) -> Int
 func apus_system_info(_ info: UnsafeMutableRawPointer?) -> Int64
 @_extern(c, "apus_process_spawn_image")
 func apus_process_spawn_image(_ image: UInt32, _ image_len: UInt64, _ args: UnsafePointer<UInt8>?, _ args_len: UInt64, _ grants: UnsafeRawPointer?, _ grant_count: UInt64) -> Int64
+@_extern(c, "apus_console_read")
+func apus_console_read(_ console: UInt32, _ buf: UnsafeMutablePointer<UInt8>?, _ len: UInt64) -> Int64
+@_extern(c, "apus_console_foreground")
+func apus_console_foreground(_ console: UInt32, _ process: UInt32) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -221,6 +225,31 @@ public struct DeviceHandle: ~Copyable {
 /// init's handle 1. Owning: dropping it closes the handle.
 @frozen
 public struct ResourceHandle: ~Copyable {
+  public let raw: UInt32
+
+  /// Takes ownership of a raw handle value.
+  public init(adopting raw: UInt32) { self.raw = raw }
+
+  deinit { _ = apus_handle_close(raw) }
+
+  /// Gives up ownership without closing, returning the raw value.
+  public consuming func release() -> UInt32 {
+    let raw = self.raw
+    discard self
+    return raw
+  }
+
+  /// Closes the handle now, reporting failure.
+  public consuming func close() throws(AbiError) {
+    _ = try Sys.check(apus_handle_close(release()))
+  }
+}
+
+/// A handle to the serial console's input, with the kernel's line discipline. The
+/// kernel gives it to init as handle 2; init passes it to the programs it runs. Owning:
+/// dropping it closes the handle.
+@frozen
+public struct ConsoleHandle: ~Copyable {
   public let raw: UInt32
 
   /// Takes ownership of a raw handle value.
@@ -663,6 +692,33 @@ public enum Sys {
   public static func processSpawnImage(image: borrowing ShmHandle, imageLen: UInt64, args: UnsafeBufferPointer<UInt8>, grants: UnsafeBufferPointer<HandleGrant>) throws(AbiError) -> ProcessHandle {
     let value = try check(apus_process_spawn_image(image.raw, imageLen, args.baseAddress, UInt64(args.count), grants.baseAddress, UInt64(grants.count)))
     return ProcessHandle(adopting: UInt32(truncatingIfNeeded: value))
+  }
+
+  /// console_read: Reads the next line typed on the console, its "\n" included (or the
+  /// first len bytes of it; the rest stays for the next read), blocking until one is
+  /// complete. The kernel echoes what is typed, handles backspace, and discards the
+  /// line at Ctrl-C, which also ends the foreground process. Ctrl-D on an empty line is
+  /// end of file: the read returns 0. May block.
+  /// - Throws `.badHandle`: console is not a handle.
+  /// - Throws `.wrongHandleKind`: console is not the console handle.
+  /// - Throws `.accessDenied`: console lacks read.
+  /// - Throws `.invalidArgument`: len is 0 or more than page_size.
+  /// - Throws `.fault`: buf is not writable user memory.
+  /// - Throws `.peerClosed`: The caller's process is ending.
+  @discardableResult public static func consoleRead(console: borrowing ConsoleHandle, buf: UnsafeMutableBufferPointer<UInt8>) throws(AbiError) -> UInt64 {
+    let value = try check(apus_console_read(console.raw, buf.baseAddress, UInt64(buf.count)))
+    return value
+  }
+
+  /// console_foreground: Names the process Ctrl-C ends (a shell names the program it
+  /// waits for), replacing the last one named; Ctrl-C ends it as process_kill would,
+  /// once.
+  /// - Throws `.badHandle`: console or process is not a handle.
+  /// - Throws `.wrongHandleKind`: console is not the console handle, or process is not
+  /// a process.
+  /// - Throws `.accessDenied`: console or process lacks manage.
+  public static func consoleForeground(console: borrowing ConsoleHandle, process: borrowing ProcessHandle) throws(AbiError) {
+    _ = try check(apus_console_foreground(console.raw, process.raw))
   }
 
   /// A raw result: the value, or the error it encodes.
