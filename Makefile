@@ -35,8 +35,8 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
     -isystem $(shell $(CLANG) -print-resource-dir)/include -I ulib/include -I ulib/generated
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
-USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block tests/edge \
-    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants services/svcman services/blkdevd services/fsd
+USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs tests/edge \
+    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient services/svcman services/blkdevd services/fsd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -236,10 +236,10 @@ debug: $(ISO)
 
 # Benchmarks: the guest TSC counts instructions under -icount shift=0, so the figures
 # are the same on every run and machine (DESIGN.md §7).
-# The block benchmarks read a scratch disk; blk_read_seq_wall comes from a second boot
+# The block and filesystem benchmarks use a scratch disk, freshly formatted; blk_read_seq_wall comes from a second boot
 # without -icount, because MB/s needs the host's clock.
 bench: $(ISO)
-	@truncate -s 32M $(OUT)/bench-disk.img
+	@rm -f $(OUT)/bench-disk.img && mke2fs -q -t ext2 $(OUT)/bench-disk.img 64M
 	@tools/run_qemu.sh --iso $(ISO) --icount --timeout 300 --disk $(OUT)/bench-disk.img --cmdline bench > $(OUT)/bench.log; status=$$?; \
 	  grep '^BENCH ' $(OUT)/bench.log; \
 	  if [ $$status -ne 33 ]; then echo "bench: QEMU exited $$status; log in $(OUT)/bench.log"; exit 1; fi

@@ -17,7 +17,11 @@ enum UserLand {
     var arguments = path + [0]
     for option in options { arguments += option + [0] }
     for program in programs { arguments += program + [0] }
-    if bench { arguments += Array("bench/syscalls".utf8) + [0] + Array("bench/block".utf8) + [0] }
+    if bench {
+      for program in ["bench/syscalls", "bench/block", "bench/fs"] as [StaticString] {
+        arguments += program.withUTF8Buffer { Array($0) } + [0]
+      }
+    }
     // Both counts are taken with the heap holding the same objects: the argument
     // arrays exist before the first and are kept alive past the second (Swift would
     // otherwise free them at their last use, in between).

@@ -20,6 +20,8 @@ final class BlockCache {
   private let base: UInt
   private let slotCount: Int
   private var blocks: [UInt32]
+  /// Block number → slot, for every cached block.
+  private var slotOf: [UInt32: Int] = [:]
   private var dirty: [Bool]
   private var lastUse: [UInt64]
   private var clock: UInt64 = 0
@@ -69,7 +71,7 @@ final class BlockCache {
       throw .corrupted
     }
     clock += 1
-    if let found = blocks.firstIndex(of: block) {
+    if let found = slotOf[block] {
       lastUse[found] = clock
       if fresh { slotAddress(found).initializeMemory(as: UInt8.self, repeating: 0, count: blockSize) }
       return found
@@ -80,6 +82,7 @@ final class BlockCache {
       if lastUse[index] < lastUse[victim] { victim = index }
     }
     if dirty[victim] { try writeSlot(victim) }
+    if blocks[victim] != Self.empty { slotOf[blocks[victim]] = nil }
     blocks[victim] = Self.empty
     if fresh {
       slotAddress(victim).initializeMemory(as: UInt8.self, repeating: 0, count: blockSize)
@@ -93,6 +96,7 @@ final class BlockCache {
       }
     }
     blocks[victim] = block
+    slotOf[block] = victim
     lastUse[victim] = clock
     return victim
   }
@@ -119,7 +123,7 @@ final class BlockCache {
   }
 
   /// Whether `block` is cached (its cached copy is the truth, dirty or not).
-  func isCached(_ block: UInt32) -> Bool { blocks.contains(block) }
+  func isCached(_ block: UInt32) -> Bool { slotOf[block] != nil }
 
   /// Reads `count` contiguous blocks from `first` into the bulk area, uncached.
   func readBulk(_ first: UInt32, count: Int) throws(FsProtocol.Status) -> UnsafeMutableRawPointer {

@@ -1,0 +1,76 @@
+"""Typing into Apus's serial console: boots QEMU with its stdin a pipe, waits for
+output (the shell's prompt), sends lines and control characters, and ends with the
+same BootResult the other tests use. Output is collected by a reader thread, so a
+wait never blocks QEMU."""
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from apus_qemu import ISO, LOG_DIR, RUNNER, BootResult
+
+PROMPT = "apus$ "
+
+
+class ConsoleSession:
+    def __init__(self, name: str, *, cmdline: str, disk: Path, timeout: int = 90):
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOG_DIR / f"{name}.log"
+        self.args = [str(RUNNER), "--iso", str(ISO), "--timeout", str(timeout), "--cmdline", cmdline, "--disk", str(disk)]
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.output = bytearray()
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.seen = 0  # how much output earlier waits consumed
+
+    def _read(self):
+        while chunk := self.process.stdout.read1(4096):
+            with self.lock:
+                self.output += chunk
+
+    def text(self) -> str:
+        with self.lock:
+            return self.output.decode("utf-8", errors="replace").replace("\r\n", "\n")
+
+    def wait_for(self, marker: str, timeout: float = 30) -> str:
+        """Waits until `marker` appears after what earlier waits consumed; returns the
+        output between."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.text()
+            found = text.find(marker, self.seen)
+            if found >= 0:
+                between = text[self.seen:found]
+                self.seen = found + len(marker)
+                return between
+            if self.process.poll() is not None and not self.reader.is_alive():
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{marker!r} did not appear; the console showed:\n{self.text()[-3000:]}")
+
+    def type(self, text: str) -> None:
+        self.process.stdin.write(text.encode())
+        self.process.stdin.flush()
+
+    def command(self, line: str, timeout: float = 30) -> str:
+        """Types `line` at the prompt and returns what it printed (its echo removed)."""
+        self.type(line + "\r")
+        output = self.wait_for(PROMPT, timeout)
+        echoed = line + "\n"
+        return output[len(echoed):] if output.startswith(echoed) else output
+
+    def finish(self, timeout: float = 60) -> BootResult:
+        try:
+            self.process.wait(timeout=timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join(timeout=5)
+        log = self.text()
+        self.log_path.write_text(log)
+        return BootResult(log, self.process.returncode, " ".join(self.args), self.log_path, time.monotonic() - self.started)
