@@ -20,7 +20,8 @@ struct fs_client {
   apus_handle_t shm; /* the buffer's object, kept for fs_spawn */
 };
 
-/* buffer_size: a multiple of 4096, more than FS_CLIENT_DATA. */
+/* buffer_size: a multiple of 4096, more than FS_CLIENT_DATA. A negated not_found
+ * when no fsd serves. */
 int64_t fs_connect(struct fs_client *client, uint64_t buffer_size);
 /* The same through a registry handle other than REGISTRY_HANDLE (init's). */
 int64_t fs_connect_through(struct fs_client *client, apus_handle_t registry, uint64_t buffer_size);

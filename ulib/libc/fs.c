@@ -35,7 +35,8 @@ int64_t fs_connect(struct fs_client *client, uint64_t buffer_size) {
 int64_t fs_connect_through(struct fs_client *client, apus_handle_t registry, uint64_t buffer_size) {
   memset(client, 0, sizeof *client);
   client->next_id = 1;
-  int64_t status = registry_lookup(registry, "fs", APUS_REGISTRY_LOOKUP_FLAGS_WAIT, &client->endpoint);
+  /* No waiting: init starts programs only after fsd registered (or failed to). */
+  int64_t status = registry_lookup(registry, "fs", 0, &client->endpoint);
   if (status != 0) return status > 0 ? -(int64_t)APUS_ERR_NOT_FOUND : status;
   int64_t shm = apus_shm_create(buffer_size);
   if (apus_is_error(shm)) return shm;
