@@ -1,5 +1,6 @@
 // fsd: the filesystem server. init starts it with the registry as handle 1 and the
-// write end of its start endpoint as handle 2. It looks up block0 in the registry, mounts the ext2
+// write end of its start endpoint as handle 2. It looks up block0 in the registry (init
+// starts it only once a disk driver is ready, so it does not wait), mounts the ext2
 // filesystem on it (Ext2.mount says why not, and fsd ends), registers `fs` and serves
 // the filesystem protocol. Dirty blocks are written back whenever no request is
 // waiting (and the device flushed at sync and fsync), so an idle fsd holds nothing
@@ -10,7 +11,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
   var name = InlineArray<6, UInt8>(repeating: 0)
   for (index, byte) in "block0".utf8.enumerated() { name[index] = byte }
   let device = withUnsafeBytes(of: &name) { bytes in
-    ServiceRegistry.lookup(UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 6), wait: true)
+    ServiceRegistry.lookup(UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 6), wait: false)
   }
   guard let device else {
     print("FSD: no block0")

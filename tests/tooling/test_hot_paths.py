@@ -44,6 +44,8 @@ ROOTS = [
     # Device interrupts (kernel/dev/MessageInterrupts.swift): the handler, posting on
     # the driver's endpoint, and running the woken driver at once (inlined).
     "closure #1 in static MessageInterrupts.start()",
+    # Console input: the UART's interrupt and its line discipline.
+    "closure #2 in static ConsoleInput.start(_:)",
     "Endpoint.signal(_:)",
 ]
 FORBIDDEN = {

@@ -94,6 +94,7 @@ static int64_t fsd = -1; /* the filesystem server's process, once started */
 #define MAX_DRIVERS 8
 static int64_t running[MAX_DRIVERS];
 static const struct driver *running_driver[MAX_DRIVERS];
+static int running_ready[MAX_DRIVERS];
 static int running_count;
 
 static void start_drivers(apus_handle_t registry, const char *driver_arg) {
@@ -131,6 +132,7 @@ static void start_drivers(apus_handle_t registry, const char *driver_arg) {
         printf("INIT: cannot start %s: error %ld\n", drivers[d].path, -child);
       } else {
         running[running_count] = child;
+        running_ready[running_count] = ready;
         running_driver[running_count++] = &drivers[d];
         if (!ready) printf("INIT: %s for %s%d failed to start\n", drivers[d].path, drivers[d].name_prefix, number);
       }
@@ -159,11 +161,12 @@ static void stop_drivers(void) {
   }
 }
 
-/* fsd, once a disk has a driver: it mounts block0 and serves `fs`. */
+/* fsd, once a disk has a driver that is ready: it mounts block0 and serves `fs`. */
 
 static void start_filesystem(apus_handle_t registry) {
   int have_disk = 0;
-  for (int i = 0; i < running_count; i++) have_disk |= strcmp(running_driver[i]->name_prefix, "block") == 0;
+  for (int i = 0; i < running_count; i++)
+    have_disk |= running_ready[i] && strcmp(running_driver[i]->name_prefix, "block") == 0;
   if (!have_disk) return;
   static const char args[] = "services/fsd";
   struct apus_handle_grant grants[2] = {{registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE}};
