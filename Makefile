@@ -36,7 +36,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
 USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs tests/edge \
-    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient services/svcman services/blkdevd services/fsd
+    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto services/svcman services/blkdevd services/fsd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -184,6 +184,12 @@ $(OUT)/user/hello_swift.o: $(wildcard user/hello_swift/*.swift) $(SWIFT_ULIB) Ma
 
 $(OUT)/initrd/hello_swift: $(OUT)/user/hello_swift.o $(ULIB_OBJS) boot/user.ld
 	$(LINK_USER)
+
+CRYPTO_SWIFT := $(sort $(wildcard ulib/swift/crypto/*.swift))
+$(OUT)/user/tests/crypto.o: $(wildcard user/tests/crypto/*.swift) $(SWIFT_ULIB) $(CRYPTO_SWIFT) Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(SWIFT_USER_FLAGS) -module-name CryptoTest -c $(SWIFT_ULIB) $(CRYPTO_SWIFT) $(wildcard user/tests/crypto/*.swift) -o $@
+	@touch $@
 
 $(OUT)/user/tests/swift_ipc.o: $(wildcard user/tests/swift_ipc/*.swift) $(SWIFT_ULIB) Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
