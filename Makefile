@@ -36,7 +36,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
 USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs tests/edge \
-    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto services/svcman services/blkdevd services/fsd
+    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto services/svcman services/blkdevd services/fsd services/pkgd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -52,7 +52,7 @@ ABIGEN        := .build/debug/abigen
 ABIGEN_INPUTS := Package.swift $(shell find gen/Sources -type f)
 ABI_BASELINE  := spec/baseline/abi_v0.json
 
-.PHONY: all deps build image disk run debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
+.PHONY: all deps build image disk packages media run debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
 .DEFAULT_GOAL := build
 # Keep intermediate objects (user programs are built through pattern rules).
 .SECONDARY:
@@ -67,6 +67,8 @@ help:
 	@echo "make image   build the bootable ISO ($(ISO))"
 	@echo "make run     boot the ISO with out/disk.img to the shell (serial on this terminal)"
 	@echo "make disk    build out/disk.img (ext2, by mke2fs) from disk/ and the programs in /bin"
+	@echo "make packages  build and sign the sample packages (out/packages/*.pkg) with mkpkg"
+	@echo "make media   build out/media.img, the read-only disk with the packages (/media)"
 	@echo "make debug   boot paused, with QEMU's gdb stub on :1234 (see README)"
 	@echo "make test    build everything and run every test"
 	@echo "make bench   deterministic benchmarks (QEMU -icount: ticks are guest instructions)"
@@ -151,7 +153,39 @@ $(DISK_IMG): $(DISK_BINS) $(shell find disk -type f) Makefile | $(DEPS_STAMP)
 	mkdir -p $(OUT)/disk-root/bin
 	cp -r disk/. $(OUT)/disk-root/
 	cp $(DISK_BINS) $(OUT)/disk-root/bin/
+	mkdir -p $(OUT)/disk-root/media
 	mke2fs -q -t ext2 -L apus -d $(OUT)/disk-root $@ 64M
+
+# Packages (docs/packages.md): the sample apps, built, staged and signed by mkpkg with
+# the repository's test key; media.img is the read-only disk that carries them.
+MKPKG := .build/debug/mkpkg
+MKPKG_SOURCES := Package.swift $(wildcard tools/mkpkg/*/*.swift)
+$(MKPKG): $(MKPKG_SOURCES) | $(DEPS_STAMP)
+	swift build --product mkpkg
+	@touch $@
+
+$(OUT)/apps/hello: $(OUT)/user/apps/hello/hello.o $(ULIB_OBJS) boot/user.ld
+	$(LINK_USER)
+$(OUT)/user/apps/greet.o: $(wildcard user/apps/greet/*.swift) $(SWIFT_ULIB) Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(SWIFT_USER_FLAGS) -module-name Greet -c $(SWIFT_ULIB) $(wildcard user/apps/greet/*.swift) -o $@
+	@touch $@
+$(OUT)/apps/greet: $(OUT)/user/apps/greet.o $(ULIB_OBJS) boot/user.ld
+	$(LINK_USER)
+
+PACKAGES := $(OUT)/packages/hello-1.0.pkg $(OUT)/packages/greet-1.0.pkg
+$(OUT)/packages/%-1.0.pkg: $(OUT)/apps/% $(MKPKG) keys/test-signing.key
+	rm -rf $(OUT)/pkgroot/$* && mkdir -p $(OUT)/pkgroot/$*/bin $(dir $@)
+	cp $< $(OUT)/pkgroot/$*/bin/$*
+	$(MKPKG) build $(OUT)/pkgroot/$* --name $* --version 1.0 --summary "The sample app $*" --entry bin/$* \
+	  --key keys/test-signing.key -o $@
+packages: $(PACKAGES)
+
+MEDIA_IMG := $(OUT)/media.img
+media: $(MEDIA_IMG)
+$(MEDIA_IMG): $(PACKAGES)
+	rm -f $@
+	mke2fs -q -t ext2 -L media -d $(OUT)/packages $@ 16M
 
 $(OUT)/initrd/bench/%: $(OUT)/user/bench/%.o $(ULIB_OBJS) boot/user.ld
 	$(LINK_USER)
@@ -201,6 +235,7 @@ $(OUT)/user/tests/swift_ipc.o: $(wildcard user/tests/swift_ipc/*.swift) $(SWIFT_
 # A server that needs a shared driver library names it in SERVICE_LIBS_<name>.
 VIRTIO_SWIFT := $(sort $(wildcard ulib/swift/virtio/*.swift))
 SERVICE_LIBS_blkdevd := $(VIRTIO_SWIFT)
+SERVICE_LIBS_pkgd = $(CRYPTO_SWIFT)
 $(OUT)/services/%.o: $$(wildcard services/%/*.swift) $$(SERVICE_LIBS_$$*) $(SWIFT_ULIB) Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(SWIFTC) $(SWIFT_USER_FLAGS) -module-name $* -c $(SWIFT_ULIB) $(SERVICE_LIBS_$*) $(wildcard services/$*/*.swift) -o $@
@@ -229,8 +264,8 @@ $(ISO): $(KERNEL_ELF) $(SYMBOL_MODULE) $(INITRD) boot/grub.cfg | $(DEPS_STAMP)
 
 # --- running ------------------------------------------------------------------------
 # QEMU exits 33 when the kernel halts cleanly (isa-debug-exit, DESIGN.md §3).
-run: $(ISO) $(DISK_IMG)
-	@tools/run_qemu.sh --iso $(ISO) --disk $(DISK_IMG) --cmdline "run=/bin/sh" $(RUN_ARGS); status=$$?; \
+run: $(ISO) $(DISK_IMG) $(MEDIA_IMG)
+	@tools/run_qemu.sh --iso $(ISO) --disk $(DISK_IMG) --disk-ro $(MEDIA_IMG) --cmdline "run=/bin/sh" $(RUN_ARGS); status=$$?; \
 	  if [ $$status -eq 33 ]; then echo "run: kernel halted cleanly"; \
 	  else echo "run: QEMU exited $$status (35 = kernel panic)"; exit 1; fi
 
@@ -277,7 +312,7 @@ test: test-gen abi-check test-boot
 test-gen: | $(DEPS_STAMP)
 	swift test
 
-test-boot: $(ISO) $(DISK_BINS)
+test-boot: $(ISO) $(DISK_BINS) $(PACKAGES)
 	$(PYTHON) -m pytest -q tests
 
 clean:

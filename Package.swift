@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // Host tools for Apus. Guest code (kernel, user programs) is built by the Makefile;
-// SwiftPM builds only what runs on the developer's machine: the ABI generator.
+// SwiftPM builds only what runs on the developer's machine: the ABI generator and the
+// package tool (mkpkg).
 import Foundation
 import PackageDescription
 
@@ -22,10 +23,12 @@ let llvmRoot: String = {
 let package = Package(
   name: "Apus",
   products: [
-    .executable(name: "abigen", targets: ["abigen"])
+    .executable(name: "abigen", targets: ["abigen"]),
+    .executable(name: "mkpkg", targets: ["mkpkg"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     .systemLibrary(name: "CLibXML2", path: "gen/Sources/CLibXML2", pkgConfig: "libxml-2.0"),
@@ -49,5 +52,12 @@ let package = Package(
       path: "gen/Sources/abigen"),
     .testTarget(
       name: "AbigenTests", dependencies: ["AbigenCore"], path: "gen/Tests/AbigenTests"),
+    .target(
+      name: "PackageFormat", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "tools/mkpkg/PackageFormat"),
+    .executableTarget(
+      name: "mkpkg",
+      dependencies: ["PackageFormat", .product(name: "Crypto", package: "swift-crypto"),
+                     .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "tools/mkpkg/mkpkg"),
   ]
 )

@@ -15,10 +15,12 @@ PROMPT = "apus$ "
 
 
 class ConsoleSession:
-    def __init__(self, name: str, *, cmdline: str, disk: Path, timeout: int = 90):
+    def __init__(self, name: str, *, cmdline: str, disk: Path, media: Path | None = None, timeout: int = 90):
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"{name}.log"
         self.args = [str(RUNNER), "--iso", str(ISO), "--timeout", str(timeout), "--cmdline", cmdline, "--disk", str(disk)]
+        if media is not None:
+            self.args += ["--disk-ro", str(media)]
         self.started = time.monotonic()
         self.process = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.output = bytearray()

@@ -1,5 +1,7 @@
-// The filesystem protocol (spec/fs.xml) over one Ext2. Each client process attaches a
-// shared buffer; paths and data travel through it by offset. Open files are a table
+// The filesystem protocol (spec/fs.xml) over the mounted Ext2 filesystems: the root
+// (block0) and, when a second disk is there, /media (block1, read-only media). A path
+// under /media goes to that filesystem with the prefix taken off. Each client process
+// attaches a shared buffer; paths and data travel through it by offset. Open files are a table
 // of (client, inode) pairs; an id is the slot and a generation, so a stale or
 // another client's id is bad_file.
 
@@ -15,18 +17,21 @@ struct ClientBuffer {
 struct OpenFile {
   var sender: UInt64 = 0  // 0: free
   var inode: UInt32 = 0
+  var mount = 0
   var writable = false
   var generation: UInt64 = 0
 }
 
 struct FsService: FsProtocol.Server {
-  let fs: Ext2
+  /// The root filesystem first, then /media's.
+  let mounts: [Ext2]
+  static let mediaPrefix: StaticString = "/media"
   var sender: UInt64 = 0
   private var clients = InlineArray<16, ClientBuffer>(repeating: ClientBuffer())
   private var files = [OpenFile](repeating: OpenFile(), count: 256)
   private var uses: UInt64 = 0
 
-  init(fs: Ext2) { self.fs = fs }
+  init(mounts: [Ext2]) { self.mounts = mounts }
 
   // MARK: - buffers and ids
 
@@ -77,9 +82,18 @@ struct FsService: FsProtocol.Server {
     return UnsafeMutableRawPointer(bitPattern: clients[index].address + UInt(offset))!
   }
 
-  private mutating func path(_ offset: UInt64, _ length: UInt32) throws(FsProtocol.Status) -> UnsafeRawBufferPointer {
+  private mutating func path(_ offset: UInt64, _ length: UInt32) throws(FsProtocol.Status) -> (mount: Int, path: UnsafeRawBufferPointer) {
     guard length <= FsProtocol.pathMax else { throw .nameTooLong }
-    return UnsafeRawBufferPointer(start: try range(offset, UInt64(length)), count: Int(length))
+    return Self.route(UnsafeRawBufferPointer(start: try range(offset, UInt64(length)), count: Int(length)), mounts: mounts.count)
+  }
+
+  /// Which filesystem a path is on, and the path within it.
+  static func route(_ path: UnsafeRawBufferPointer, mounts: Int) -> (mount: Int, path: UnsafeRawBufferPointer) {
+    let prefix = UnsafeRawBufferPointer(start: mediaPrefix.utf8Start, count: mediaPrefix.utf8CodeUnitCount)
+    guard mounts > 1, path.count >= prefix.count, path[0..<prefix.count].elementsEqual(prefix) else { return (0, path) }
+    if path.count == prefix.count { return (1, UnsafeRawBufferPointer(start: UnsafeRawPointer(("/" as StaticString).utf8Start), count: 1)) }
+    guard path[prefix.count] == UInt8(ascii: "/") else { return (0, path) }
+    return (1, UnsafeRawBufferPointer(rebasing: path[prefix.count...]))
   }
 
   private func file(_ id: UInt64, writing: Bool = false) throws(FsProtocol.Status) -> OpenFile {
@@ -98,7 +112,8 @@ struct FsService: FsProtocol.Server {
     Self.run { () throws(FsProtocol.Status) in
       let flags = request.flags
       guard flags.isKnown else { throw .badRequest }
-      let name = try path(request.pathOffset, request.pathLen)
+      let (mount, name) = try path(request.pathOffset, request.pathLen)
+      let fs = mounts[mount]
       let writing = flags.contains(.write) || flags.contains(.truncate)
       if writing && fs.readOnly { throw .readOnly }
       var target: Inode
@@ -117,7 +132,7 @@ struct FsService: FsProtocol.Server {
       if flags.contains(.truncate) && target.size > 0 { try fs.truncate(&target, to: 0) }
       guard let slot = files.firstIndex(where: { $0.sender == 0 }) else { throw .noSpace }
       uses += 1
-      files[slot] = OpenFile(sender: sender, inode: target.number, writable: writing, generation: uses & 0xffff_ffff_ffff)
+      files[slot] = OpenFile(sender: sender, inode: target.number, mount: mount, writable: writing, generation: uses & 0xffff_ffff_ffff)
       reply.file = (files[slot].generation << 16) | UInt64(slot + 1)
       reply.size = target.size
       reply.kind = target.kind
@@ -137,6 +152,7 @@ struct FsService: FsProtocol.Server {
     Self.run { () throws(FsProtocol.Status) in
       let open = try file(request.file)
       let destination = try range(request.bufferOffset, UInt64(request.length))
+      let fs = mounts[open.mount]
       let inode = try fs.inode(open.inode)
       if inode.isDirectory { throw .isDirectory }
       reply.count = UInt32(try fs.read(inode, offset: request.offset, length: Int(request.length), into: destination))
@@ -147,6 +163,7 @@ struct FsService: FsProtocol.Server {
                       reply: inout FsProtocol.WriteReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
     Self.run { () throws(FsProtocol.Status) in
       let open = try file(request.file, writing: true)
+      let fs = mounts[open.mount]
       if fs.readOnly { throw .readOnly }
       let source = try range(request.bufferOffset, UInt64(request.length))
       var inode = try fs.inode(open.inode)
@@ -158,7 +175,8 @@ struct FsService: FsProtocol.Server {
   mutating func stat(_ request: FsProtocol.StatRequest, handles: inout MessageHandles,
                      reply: inout FsProtocol.StatReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
     Self.run { () throws(FsProtocol.Status) in
-      let inode = try fs.resolve(try path(request.pathOffset, request.pathLen))
+      let (mount, name) = try path(request.pathOffset, request.pathLen)
+      let inode = try mounts[mount].resolve(name)
       reply.inode = UInt64(inode.number)
       reply.size = inode.size
       reply.kind = inode.kind
@@ -173,6 +191,7 @@ struct FsService: FsProtocol.Server {
     Self.run { () throws(FsProtocol.Status) in
       let open = try file(request.file)
       let destination = try range(request.bufferOffset, UInt64(request.bufferLen))
+      let fs = mounts[open.mount]
       let dir = try fs.inode(open.inode)
       guard dir.isDirectory else { throw .notDirectory }
       let capacity = Int(request.bufferLen)
@@ -220,8 +239,10 @@ struct FsService: FsProtocol.Server {
   mutating func mkdir(_ request: FsProtocol.MkdirRequest, handles: inout MessageHandles,
                       reply: inout FsProtocol.MkdirReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
     Self.run { () throws(FsProtocol.Status) in
+      let (mount, path) = try path(request.pathOffset, request.pathLen)
+      let fs = mounts[mount]
       if fs.readOnly { throw .readOnly }
-      var (parent, name) = try fs.resolveParent(try path(request.pathOffset, request.pathLen))
+      var (parent, name) = try fs.resolveParent(path)
       if try fs.lookup(parent, name) != nil { throw .exists }
       try fs.makeDirectory(in: &parent, name, mode: request.mode == 0 ? 0o755 : request.mode)
     }
@@ -230,32 +251,36 @@ struct FsService: FsProtocol.Server {
   mutating func unlink(_ request: FsProtocol.UnlinkRequest, handles: inout MessageHandles,
                        reply: inout FsProtocol.UnlinkReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
     Self.run { () throws(FsProtocol.Status) in
-      if fs.readOnly { throw .readOnly }
-      try fs.remove(try path(request.pathOffset, request.pathLen))
+      let (mount, name) = try path(request.pathOffset, request.pathLen)
+      if mounts[mount].readOnly { throw .readOnly }
+      try mounts[mount].remove(name)
     }
   }
 
   mutating func rename(_ request: FsProtocol.RenameRequest, handles: inout MessageHandles,
                        reply: inout FsProtocol.RenameReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
     Self.run { () throws(FsProtocol.Status) in
-      if fs.readOnly { throw .readOnly }
       guard request.fromLen <= request.pathsLen, request.pathsLen <= 2 * FsProtocol.pathMax else { throw .badRequest }
       let both = try range(request.pathsOffset, UInt64(request.pathsLen))
       let from = UnsafeRawBufferPointer(start: both, count: Int(request.fromLen))
       let to = UnsafeRawBufferPointer(start: both + Int(request.fromLen), count: Int(request.pathsLen - request.fromLen))
-      try fs.rename(from, to)
+      let source = Self.route(from, mounts: mounts.count), target = Self.route(to, mounts: mounts.count)
+      guard source.mount == target.mount else { throw .badRequest }  // no moves between filesystems
+      if mounts[source.mount].readOnly { throw .readOnly }
+      try mounts[source.mount].rename(source.path, target.path)
     }
   }
 
   mutating func sync(_ request: FsProtocol.SyncRequest, handles: inout MessageHandles,
                      reply: inout FsProtocol.SyncReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
-    Self.run { () throws(FsProtocol.Status) in try fs.cache.sync() }
+    Self.run { () throws(FsProtocol.Status) in try syncAll() }
   }
 
   mutating func truncate(_ request: FsProtocol.TruncateRequest, handles: inout MessageHandles,
                          reply: inout FsProtocol.TruncateReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
     Self.run { () throws(FsProtocol.Status) in
       let open = try file(request.file, writing: true)
+      let fs = mounts[open.mount]
       var inode = try fs.inode(open.inode)
       if inode.isDirectory { throw .isDirectory }
       try fs.truncate(&inode, to: request.size)
@@ -266,8 +291,18 @@ struct FsService: FsProtocol.Server {
                       reply: inout FsProtocol.FsyncReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
     Self.run { () throws(FsProtocol.Status) in
       _ = try file(request.file)
-      try fs.cache.sync()
+      try syncAll()
     }
+  }
+
+  /// Every writable filesystem's dirty blocks to the disk, and the disks flushed.
+  func syncAll() throws(FsProtocol.Status) {
+    for fs in mounts where !fs.readOnly { try fs.cache.sync() }
+  }
+
+  /// Writes back dirty blocks (no flush): fsd does this whenever it is idle.
+  func writeBack() {
+    for fs in mounts where fs.cache.hasDirtyBlocks { try? fs.cache.writeBack() }
   }
 
   /// Runs an op body: its thrown status is the answer.

@@ -8,12 +8,10 @@
 
 @_cdecl("main")
 func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-  var name = InlineArray<6, UInt8>(repeating: 0)
-  for (index, byte) in "block0".utf8.enumerated() { name[index] = byte }
-  let device = withUnsafeBytes(of: &name) { bytes in
-    ServiceRegistry.lookup(UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 6), wait: false)
+  func lookup(_ name: StaticString) -> UInt32? {
+    ServiceRegistry.lookup(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), wait: false)
   }
-  guard let device else {
+  guard let device = lookup("block0") else {
     print("FSD: no block0")
     return 1
   }
@@ -22,6 +20,16 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     return 1
   }
   print("FSD: mount ok (\(fs.blocksCount) blocks of \(fs.blockSize) bytes, \(fs.freeBlocks) free; \(fs.inodesCount) inodes, \(fs.freeInodes) free)\(fs.readOnly ? " read-only" : "")")
+  var mounts = [fs]
+  // A second disk is removable media, mounted at /media (read-only if the disk is).
+  if let media = lookup("block1") {
+    if let mediaFs = Ext2.mount(server: media) {
+      print("FSD: /media mounted (\(mediaFs.blocksCount) blocks)\(mediaFs.readOnly ? " read-only" : "")")
+      mounts.append(mediaFs)
+    } else {
+      print("FSD: block1 holds no filesystem fsd can mount: no /media")
+    }
+  }
   guard let endpoint = try? Sys.endpointCreate(),
     let clientEnd = try? Sys.handleDuplicate(handle: endpoint.raw, rights: Rights.write.union(.transfer).rawValue)
   else { return 1 }
@@ -45,17 +53,15 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
   } catch {
     print("FSD: cannot tell init it is ready (error \(error.rawValue))")
   }
-  var service = FsService(fs: fs)
+  var service = FsService(mounts: mounts)
   let server = endpoint.raw
   let stopped = IpcServer.run(endpoint: server) { received, request, handles, reply, replyHandles in
     service.sender = received.sender
     let length = FsProtocol.serve(&service, request: request, handles: &handles, reply: reply, replyHandles: &replyHandles)
-    if fs.cache.hasDirtyBlocks && (apus_endpoint_status(server) >> 8) & 0xff == 0 {
-      try? fs.cache.writeBack()
-    }
+    if (apus_endpoint_status(server) >> 8) & 0xff == 0 { service.writeBack() }
     return length
   }
-  try? fs.cache.sync()
+  try? service.syncAll()
   print("FSD: stopped (error \(stopped.rawValue))")
   return 0
 }

@@ -33,8 +33,8 @@ def test_a_shell_session(shell_disk, request):
     assert session.command("echo $?") == "1\n"
     assert session.command("nosuch") == "sh: nosuch: command not found (try help)\n"
     assert session.command("echo $?") == "127\n"
-    assert session.command("hello a b") == "hello from the disk: /bin/hello a b\n"
-    assert session.command("run /bin/hello x") == "hello from the disk: /bin/hello x\n"
+    assert session.command("args a b") == "hello from the disk: /bin/args a b\n"
+    assert session.command("run /bin/args x") == "hello from the disk: /bin/args x\n"
     assert session.command("run /hello.txt").endswith("run: /hello.txt: not a program\n")  # after the kernel's ELF line
     assert "commands:" in session.command("help")
     # Backspace edits the line before the shell sees it.

@@ -89,7 +89,8 @@ static unsigned hex_value(const char *text, unsigned digits) {
   return value;
 }
 
-static int64_t fsd = -1; /* the filesystem server's process, once started */
+static int64_t fsd = -1;  /* the filesystem server's process, once started */
+static int64_t pkgd = -1; /* the package manager's */
 
 #define MAX_DRIVERS 8
 static int64_t running[MAX_DRIVERS];
@@ -144,6 +145,12 @@ static void start_drivers(apus_handle_t registry, const char *driver_arg) {
 
 /* Ends every driver (they serve until killed) and reports the ones that died before. */
 static void stop_drivers(void) {
+  if (pkgd > 0) {
+    apus_process_kill((apus_handle_t)pkgd);
+    struct apus_process_status status;
+    apus_process_wait((apus_handle_t)pkgd, &status);
+    apus_handle_close((apus_handle_t)pkgd);
+  }
   if (fsd > 0) { /* it writes back what it holds when idle; nothing is lost by the kill */
     apus_process_kill((apus_handle_t)fsd);
     struct apus_process_status status;
@@ -161,7 +168,8 @@ static void stop_drivers(void) {
   }
 }
 
-/* fsd, once a disk has a driver that is ready: it mounts block0 and serves `fs`. */
+/* fsd, once a disk has a driver that is ready: it mounts block0 and serves `fs`; then
+ * pkgd, which keeps the package store on it. */
 
 static void start_filesystem(apus_handle_t registry) {
   int have_disk = 0;
@@ -176,6 +184,11 @@ static void start_filesystem(apus_handle_t registry) {
     printf("INIT: cannot start services/fsd: error %ld\n", -fsd);
   } else if (!ready) {
     printf("INIT: services/fsd failed to start\n");
+  } else { /* the package manager, on the filesystem fsd serves */
+    static const char pkgd_args[] = "services/pkgd";
+    pkgd = start_and_wait("services/pkgd", pkgd_args, sizeof pkgd_args, grants, 1, &ready);
+    if (apus_is_error(pkgd)) printf("INIT: cannot start services/pkgd: error %ld\n", -pkgd);
+    else if (!ready) printf("INIT: services/pkgd failed to start\n");
   }
 }
 

@@ -3,11 +3,14 @@
 //
 // apus/pkg.h: the pkg protocol v0.
 //
-// pkgd installs NAME-VERSION.pkg archives (ustar: a MANIFEST and the payload) into the
-// package store /pkg. An install verifies every file's size and SHA-256 against the
-// manifest, refuses absolute paths and "..", stages under /pkg/.staging and renames
-// into place: it completes, or the store is left as it was. Paths and listings travel
-// through a shared buffer attached first.
+// pkgd installs NAME-VERSION.pkg archives (ustar: a MANIFEST, its Ed25519 signature
+// MANIFEST.sig and the payload; docs/packages.md) into the package store /pkg. Nothing
+// is written before the signature (by a key built into the system), every size and
+// hash, every path and the archive's agreement with the manifest have been checked. An
+// install verifies every file's size and SHA-256 against the manifest, refuses absolute
+// paths and "..", stages under /pkg/.staging and renames into place: it completes, or
+// the store is left as it was. Paths and listings travel through a shared buffer
+// attached first.
 #ifndef APUS_PKG_H
 #define APUS_PKG_H
 
@@ -51,6 +54,11 @@ extern "C" {
 #define APUS_PKG_STATUS_NO_SPACE 9
 /** A field is malformed or a buffer range is outside the attached buffer. */
 #define APUS_PKG_STATUS_BAD_REQUEST 10
+/**
+ * MANIFEST.sig is missing, or is not a signature of MANIFEST by a key the system
+ * trusts.
+ */
+#define APUS_PKG_STATUS_BAD_SIGNATURE 11
 
 /* ---- Constants. */
 

@@ -3,11 +3,14 @@
 //
 // The pkg protocol v0: messages, client and server.
 
-/// pkgd installs NAME-VERSION.pkg archives (ustar: a MANIFEST and the payload) into the
-/// package store /pkg. An install verifies every file's size and SHA-256 against the
-/// manifest, refuses absolute paths and "..", stages under /pkg/.staging and renames
-/// into place: it completes, or the store is left as it was. Paths and listings travel
-/// through a shared buffer attached first.
+/// pkgd installs NAME-VERSION.pkg archives (ustar: a MANIFEST, its Ed25519 signature
+/// MANIFEST.sig and the payload; docs/packages.md) into the package store /pkg. Nothing
+/// is written before the signature (by a key built into the system), every size and
+/// hash, every path and the archive's agreement with the manifest have been checked. An
+/// install verifies every file's size and SHA-256 against the manifest, refuses
+/// absolute paths and "..", stages under /pkg/.staging and renames into place: it
+/// completes, or the store is left as it was. Paths and listings travel through a
+/// shared buffer attached first.
 public enum PkgProtocol {
   public static let version: UInt32 = 0
 
@@ -64,11 +67,14 @@ public enum PkgProtocol {
     public static let noSpace = Status(rawValue: 9)
     /// A field is malformed or a buffer range is outside the attached buffer.
     public static let badRequest = Status(rawValue: 10)
+    /// MANIFEST.sig is missing, or is not a signature of MANIFEST by a key the system
+    /// trusts.
+    public static let badSignature = Status(rawValue: 11)
 
     /// True when the value is one the spec declares.
     public var isKnown: Bool {
       switch rawValue {
-        case 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10: true
+        case 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11: true
         default: false
       }
     }
@@ -370,10 +376,13 @@ public enum PkgProtocol {
     /// - Fails with `.badManifest`: MANIFEST missing or malformed.
     /// - Fails with `.hashMismatch`: A file's hash differs.
     /// - Fails with `.sizeMismatch`: A file's size differs.
-    /// - Fails with `.unsafePath`: A path escapes the package's directory.
+    /// - Fails with `.unsafePath`: A path escapes the package's directory, or an entry
+    /// is a link or anything but a regular file.
     /// - Fails with `.ioError`: The filesystem service failed.
     /// - Fails with `.noSpace`: The store is full.
     /// - Fails with `.badRequest`: The path range is invalid.
+    /// - Fails with `.badSignature`: Unsigned, or signed by a key the system does not
+    /// trust, or the signature does not match.
     public mutating func install(pathOffset: UInt64, pathLen: UInt32, flags: InstallFlags, handles: MessageHandles = MessageHandles()) throws(Failure) -> InstallReply {
       var request = InstallRequest(pathOffset: pathOffset, pathLen: pathLen, flags: flags)
       request.header = MsgHeader(op: Op.install.rawValue, status: 0, id: nextID)

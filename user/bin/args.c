@@ -1,5 +1,5 @@
-/* hello: the smallest program on the disk (/bin/hello): it was read from the ext2
- * filesystem by fsd and started with process_spawn_image. */
+/* args: the smallest program on the disk (/bin/args): it was read from the ext2
+ * filesystem by fsd and started with process_spawn_image, and prints its arguments. */
 #include <stdio.h>
 
 int main(int argc, char **argv) {

@@ -1,0 +1,42 @@
+// pkgd: the package manager's server. init starts it after fsd with the registry as
+// handle 1 and its start endpoint as handle 2. It cleans up what a crash left in
+// /pkg/.staging, registers `pkg` and serves the package protocol, verifying every
+// package with the keys built into it (TrustedKeys) before it writes anything.
+
+@_cdecl("main")
+func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+  func lookup(_ name: StaticString) -> UInt32? {
+    ServiceRegistry.lookup(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), wait: false)
+  }
+  guard let fs = lookup("fs"), let files = FileStore(server: fs) else {
+    print("PKGD: no filesystem")
+    return 1
+  }
+  var service = PkgService(files: files)
+  service.recover()
+  guard let endpoint = try? Sys.endpointCreate(),
+    let clientEnd = try? Sys.handleDuplicate(handle: endpoint.raw, rights: Rights.write.union(.transfer).rawValue)
+  else { return 1 }
+  let name: StaticString = "pkg"
+  guard ServiceRegistry.add(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), endpoint: clientEnd) == .ok else {
+    print("PKGD: cannot register pkg")
+    return 1
+  }
+  print("PKGD: ready (\(TrustedKeys.all.count) trusted key)")
+  do {
+    let ready = EndpointHandle(adopting: 2)
+    var note: UInt64 = 1
+    try withUnsafeBytes(of: &note) { bytes throws(AbiError) in
+      try Sys.ipcSend(endpoint: ready, msg: UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 8),
+                      handles: UnsafeBufferPointer(start: nil, count: 0))
+    }
+  } catch {
+    print("PKGD: cannot tell init it is ready (error \(error.rawValue))")
+  }
+  let stopped = IpcServer.run(endpoint: endpoint.raw) { received, request, handles, reply, replyHandles in
+    service.sender = received.sender
+    return PkgProtocol.serve(&service, request: request, handles: &handles, reply: reply, replyHandles: &replyHandles)
+  }
+  print("PKGD: stopped (error \(stopped.rawValue))")
+  return 0
+}
