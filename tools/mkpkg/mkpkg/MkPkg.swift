@@ -2,6 +2,8 @@
 //   mkpkg keygen --out KEY            writes KEY (the secret seed) and KEY.pub, hex
 //   mkpkg build DIR --name N --version V --summary S --entry PATH --key KEY -o OUT.pkg
 //   mkpkg verify PKG --pubkey KEY.pub
+//   mkpkg sign FILE --key KEY        prints FILE's Ed25519 signature, hex (tests use
+//                                    it to build packages that are signed but wrong)
 import ArgumentParser
 import Crypto
 import Foundation
@@ -10,7 +12,7 @@ import PackageFormat
 @main
 struct MkPkg: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "mkpkg", abstract: "Build, verify and sign Apus packages.", subcommands: [Keygen.self, Build.self, Verify.self])
+    commandName: "mkpkg", abstract: "Build, verify and sign Apus packages.", subcommands: [Keygen.self, Build.self, Verify.self, Sign.self])
 }
 
 enum KeyFile {
@@ -89,5 +91,16 @@ struct Verify: ParsableCommand {
       print("mkpkg: \(package): \(error)")
       throw ExitCode(1)
     }
+  }
+}
+
+struct Sign: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Print a file's Ed25519 signature (hex) by KEY.")
+  @Argument var file: String
+  @Option(help: "The secret key file.") var key: String
+
+  func run() throws {
+    let signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: KeyFile.bytes(key))
+    print(KeyFile.hex(try signingKey.signature(for: Data(contentsOf: URL(fileURLWithPath: file)))))
   }
 }

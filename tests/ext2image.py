@@ -18,11 +18,14 @@ def make_image(image: Path, folder: Path, size_mib: int = 32, options: tuple[str
     return image
 
 
+DISK_PROGRAMS = ("sh", "args", "pkg", "spin")  # the Makefile's DISK_PROGRAMS
+
+
 def with_programs(folder: Path) -> Path:
-    """Copies the disk programs (out/bin: sh, hello, spin) into folder/bin."""
+    """Copies the disk programs (out/bin) into folder/bin."""
     (folder / "bin").mkdir(parents=True, exist_ok=True)
-    for program in BIN.iterdir():
-        shutil.copy(program, folder / "bin" / program.name)
+    for program in DISK_PROGRAMS:
+        shutil.copy(BIN / program, folder / "bin" / program)
     return folder
 
 
