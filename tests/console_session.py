@@ -4,6 +4,8 @@ same BootResult the other tests use. Output is collected by a reader thread, so 
 wait never blocks QEMU."""
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import threading
 import time
@@ -22,7 +24,9 @@ class ConsoleSession:
         if media is not None:
             self.args += ["--disk-ro", str(media)]
         self.started = time.monotonic()
-        self.process = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # A session of its own, so kill() can end QEMU and not only the runner script.
+        self.process = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
         self.output = bytearray()
         self.lock = threading.Lock()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -59,11 +63,27 @@ class ConsoleSession:
         self.process.stdin.flush()
 
     def command(self, line: str, timeout: float = 30) -> str:
-        """Types `line` at the prompt and returns what it printed (its echo removed)."""
+        """Types `line` at the prompt and returns what it printed (its echo removed, and
+        the kernel's one-second TICK line, which can land anywhere, taken out)."""
         self.type(line + "\r")
-        output = self.wait_for(PROMPT, timeout)
+        output = self.wait_for(PROMPT, timeout).replace("TICK: 100\n", "")
         echoed = line + "\n"
         return output[len(echoed):] if output.startswith(echoed) else output
+
+    def kill(self) -> None:
+        """Ends QEMU at once, like pulling the plug: SIGKILL to the runner and every
+        process under it (`timeout` puts QEMU in a process group of its own), then waits
+        until they are gone, and their locks on the disk images with them."""
+        family = [self.process.pid] + descendants(self.process.pid)
+        for pid in family:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() and not zombie(pid) for pid in family):
+            self.process.poll()
+            time.sleep(0.05)
 
     def finish(self, timeout: float = 60) -> BootResult:
         try:
@@ -76,3 +96,28 @@ class ConsoleSession:
         log = self.text()
         self.log_path.write_text(log)
         return BootResult(log, self.process.returncode, " ".join(self.args), self.log_path, time.monotonic() - self.started)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

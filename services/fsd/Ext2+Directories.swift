@@ -310,7 +310,13 @@ extension Ext2 {
     }
     var (targetParent, _) = try resolveParent(to)
     if let existing = try lookup(targetParent, targetName) {
-      if existing == number { return }
+      if existing == number {
+        // Both names lead here: a rename cut short between its two writes (or a
+        // no-op). Finish it: the source name goes, the target stays.
+        guard sourceParent.number != targetParent.number || sourceName != targetName else { return }
+        try finishMove(moving, from: &sourceParent, sourceName, to: targetParent.number)
+        return
+      }
       let replaced = try inode(existing)
       if replaced.isDirectory {
         guard moving.isDirectory, try isEmpty(replaced) else { throw .exists }
@@ -327,22 +333,30 @@ extension Ext2 {
     let sameParent = sourceParent.number == targetParent.number
     try addEntry(&targetParent, targetName, number, type: DirectoryEntry.fileType(moving.mode))
     if sameParent { sourceParent = targetParent }
+    // Crash order: the new name reaches the disk before the old one goes, so a crash
+    // in between leaves both names (which the next rename of the same pair finishes),
+    // never neither.
+    try cache.writeBack()
+    try finishMove(moving, from: &sourceParent, sourceName, to: targetParent.number)
+  }
+
+  /// The second half of a rename: the source name goes and a moved directory's ".."
+  /// and its parents' link counts follow it.
+  private func finishMove(_ moving: Inode, from sourceParent: inout Inode, _ sourceName: [UInt8], to newParent: UInt32) throws(FsProtocol.Status) {
     try removeEntry(&sourceParent, sourceName)
-    if moving.isDirectory && !sameParent {
-      // Its ".." now names the new parent.
-      var dir = moving
-      let first = try map(&dir, 0)
-      guard first != 0 else { throw .corrupted }
-      let newParent = targetParent.number
-      try cache.modify(first) { bytes in
-        let dotLength = Int(bytes.u16(4))
-        if dotLength + 8 <= blockSize { bytes.set32(dotLength, newParent) }
-      }
-      sourceParent.links = sourceParent.links &- 1
-      try store(sourceParent)
-      var refreshed = try inode(targetParent.number)
-      refreshed.links += 1
-      try store(refreshed)
+    guard moving.isDirectory && sourceParent.number != newParent else { return }
+    var dir = moving
+    let first = try map(&dir, 0)
+    guard first != 0 else { throw .corrupted }
+    let size = blockSize
+    try cache.modify(first) { bytes in
+      let dotLength = Int(bytes.u16(4))
+      if dotLength + 8 <= size { bytes.set32(dotLength, newParent) }
     }
+    sourceParent.links = sourceParent.links &- 1
+    try store(sourceParent)
+    var target = try inode(newParent)
+    target.links += 1
+    try store(target)
   }
 }

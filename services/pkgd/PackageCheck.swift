@@ -30,12 +30,14 @@ enum PackageCheck {
   static let maximumFiles = 256
   static let maximumFileSize = 16 << 20
   static let maximumTotal = 64 << 20
+  /// 256 file records of at most ~180 bytes, and the rest.
+  static let maximumManifest = 64 << 10
 
   struct Entry { var name: [UInt8]; var mode: UInt32; var offset: Int; var size: Int }
 
   static func check(_ archive: [UInt8]) throws(PkgStatus) -> VerifiedPackage {
     let entries = try readUstar(archive)
-    guard entries.count >= 2, entries[0].name == Array("MANIFEST".utf8) else { throw .badManifest }
+    guard entries.count >= 2, entries[0].name == Array("MANIFEST".utf8), entries[0].size <= maximumManifest else { throw .badManifest }
     guard entries[1].name == Array("MANIFEST.sig".utf8), entries[1].size == 64 else { throw .badSignature }
     let manifest = entries[0].offset..<(entries[0].offset + entries[0].size)
     let signature = entries[1].offset..<(entries[1].offset + 64)

@@ -3,7 +3,9 @@
 // /pkg/.staging/NAME, syncs, and renames it to /pkg/NAME; a package already there is
 // first renamed aside to /pkg/.staging/NAME.old and removed after. Any failure removes
 // the staging copy (and puts an old version back). Remove renames /pkg/NAME aside
-// first, so a package is there whole or not at all. Each installed package keeps its
+// first, so a package is there whole or not at all. fsd's rename writes the new name
+// before it drops the old one, so a crash can leave a package named twice, never not
+// at all; `recover` finishes such a rename at the next start (docs/packages.md). Each installed package keeps its
 // MANIFEST, which list and info read.
 
 let store: [UInt8] = Array("/pkg".utf8)
@@ -21,19 +23,42 @@ struct PkgService: PkgProtocol.Server {
   /// aside whose replacement never arrived is put back.
   func recover() {
     guard let leftovers = try? files.list(staging) else { return }
-    for (name, _) in leftovers {
+    // Half-built copies first, then versions set aside, then removals.
+    let ordered = leftovers.map { $0.name }.sorted { Self.rank($0) < Self.rank($1) }
+    for name in ordered {
       let path = staging + [47] + name
+      let label = String(decoding: name, as: UTF8.self)
       if name.count > 4, name.suffix(4).elementsEqual(Array(".old".utf8)) {
         let installed = store + [47] + Array(name.dropLast(4))
-        if !files.exists(installed), (try? files.rename(path, installed)) != nil {
-          print("PKGD: put back \(String(decoding: name.dropLast(4), as: UTF8.self)) after an interrupted replace")
+        if !files.exists(installed) || sameInode(path, installed) {
+          // The old version was being set aside: it goes back (a rename cut short is
+          // finished by renaming it again).
+          if (try? files.rename(path, installed)) != nil {
+            print("PKGD: put back \(String(decoding: name.dropLast(4), as: UTF8.self)) after an interrupted replace")
+            continue
+          }
+        }
+      } else if !name.suffix(9).elementsEqual(Array(".removing".utf8)) {
+        let installed = store + [47] + name
+        if sameInode(path, installed), (try? files.rename(path, installed)) != nil {
+          print("PKGD: finished installing \(label) (its last rename was cut short)")
           continue
         }
       }
       try? files.removeTree(path)
-      print("PKGD: removed the leftover \(String(decoding: name, as: UTF8.self)) from staging")
+      print("PKGD: removed the leftover \(label) from staging")
     }
     try? files.sync()
+  }
+
+  private static func rank(_ name: [UInt8]) -> Int {
+    name.suffix(4).elementsEqual(Array(".old".utf8)) ? 1 : name.suffix(9).elementsEqual(Array(".removing".utf8)) ? 2 : 0
+  }
+
+  /// Whether two paths name the same inode (a rename cut short between its writes).
+  private func sameInode(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard let first = try? files.stat(a), let second = try? files.stat(b) else { return false }
+    return first.inode == second.inode
   }
 
   // MARK: - buffers

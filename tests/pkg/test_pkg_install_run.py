@@ -106,6 +106,9 @@ def hostile_packages(tmp_path):
     absolute = manifest("evil", "1.0", "/bin/evil", [("/bin/evil", 0o755, payload)])
     linked = manifest("evil", "1.0", "bin/hello", files + [("bin/link", 0o777, b"")])
     short = manifest("evil", "1.0", "bin/hello", files, sizes={"bin/hello": len(payload) + 1})
+    tiny = [(f"t/{index}", 0o644, b"x") for index in range(10_000)]
+    many = manifest("evil", "1.0", "t/0", tiny)
+    huge = good_manifest.replace(b"summary evil for a test", b"summary " + b"x" * 70_000)
     good = pack(good_manifest, signature, [("bin/hello", payload, 0o755)])
     return {
         "tampered.pkg": (pack(good_manifest, signature, [("bin/hello", bytes(tampered), 0o755)]), "a file's SHA-256 differs"),
@@ -124,6 +127,8 @@ def hostile_packages(tmp_path):
                          "bad manifest"),
         "size.pkg": (pack(short, signed(short), [("bin/hello", payload, 0o755)]), "a file's size differs"),
         "truncated.pkg": (good[:len(good) // 2], "not a valid package archive"),
+        "many.pkg": (pack(many, signed(many), [(path, data, mode) for path, mode, data in tiny]), "bad manifest"),
+        "hugemanifest.pkg": (pack(huge, signed(huge), [("bin/hello", payload, 0o755)]), "bad manifest"),
     }
 
 
