@@ -35,7 +35,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
     -isystem $(shell $(CLANG) -print-resource-dir)/include -I ulib/include -I ulib/generated
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
-USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs tests/edge \
+USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs bench/pkg tests/edge \
     tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto services/svcman services/blkdevd services/fsd services/pkgd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
@@ -279,9 +279,18 @@ debug: $(ISO)
 # are the same on every run and machine (DESIGN.md §7).
 # The block and filesystem benchmarks use a scratch disk, freshly formatted; blk_read_seq_wall comes from a second boot
 # without -icount, because MB/s needs the host's clock.
-bench: $(ISO)
+BENCH_MEDIA := $(OUT)/bench-media.img
+$(BENCH_MEDIA): $(OUT)/apps/hello $(MKPKG) keys/test-signing.key
+	rm -rf $(OUT)/bench-pkg $(OUT)/bench-media && mkdir -p $(OUT)/bench-pkg/bin $(OUT)/bench-pkg/share $(OUT)/bench-media
+	cp $(OUT)/apps/hello $(OUT)/bench-pkg/bin/bench
+	head -c $$((1024 * 1024 - $$(stat -c %s $(OUT)/apps/hello))) /dev/zero | tr '\0' 'a' > $(OUT)/bench-pkg/share/data
+	$(MKPKG) build $(OUT)/bench-pkg --name bench --version 1.0 --summary "1 MiB for make bench" --entry bin/bench \
+	  --key keys/test-signing.key -o $(OUT)/bench-media/bench-1.0.pkg
+	rm -f $@ && mke2fs -q -t ext2 -d $(OUT)/bench-media $@ 8M
+
+bench: $(ISO) $(BENCH_MEDIA)
 	@rm -f $(OUT)/bench-disk.img && mke2fs -q -t ext2 $(OUT)/bench-disk.img 64M
-	@tools/run_qemu.sh --iso $(ISO) --icount --timeout 300 --disk $(OUT)/bench-disk.img --cmdline bench > $(OUT)/bench.log; status=$$?; \
+	@tools/run_qemu.sh --iso $(ISO) --icount --timeout 300 --disk $(OUT)/bench-disk.img --disk-ro $(BENCH_MEDIA) --cmdline bench > $(OUT)/bench.log; status=$$?; \
 	  grep '^BENCH ' $(OUT)/bench.log; \
 	  if [ $$status -ne 33 ]; then echo "bench: QEMU exited $$status; log in $(OUT)/bench.log"; exit 1; fi
 	@tools/run_qemu.sh --iso $(ISO) --timeout 120 --disk $(OUT)/bench-disk.img --cmdline "run=bench/block,wall" > $(OUT)/bench-wall.log; status=$$?; \

@@ -10,7 +10,7 @@ public struct SHA256 {
   private var filled = 0
   private var length: UInt64 = 0
 
-  private static let k: [UInt32] = [
+  private static let k: InlineArray<64, UInt32> = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
     0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -25,11 +25,20 @@ public struct SHA256 {
 
   public mutating func update(_ bytes: UnsafeRawBufferPointer) {
     length &+= UInt64(bytes.count)
-    for byte in bytes {
-      block[filled] = byte
+    var at = 0
+    // Whole blocks straight from the input; only the edges go through `block`.
+    while at < bytes.count {
+      if filled == 0 && bytes.count - at >= 64 {
+        compress(bytes.baseAddress! + at)
+        at += 64
+        continue
+      }
+      block[filled] = bytes[at]
       filled += 1
+      at += 1
       if filled == 64 {
-        compress()
+        var full = block
+        withUnsafeBytes(of: &full) { compress($0.baseAddress!) }
         filled = 0
       }
     }
@@ -52,12 +61,9 @@ public struct SHA256 {
     return digest
   }
 
-  private mutating func compress() {
+  private mutating func compress(_ input: UnsafeRawPointer) {
     var w = InlineArray<64, UInt32>(repeating: 0)
-    for index in 0..<16 {
-      w[index] = UInt32(block[index * 4]) << 24 | UInt32(block[index * 4 + 1]) << 16 | UInt32(block[index * 4 + 2]) << 8
-        | UInt32(block[index * 4 + 3])
-    }
+    for index in 0..<16 { w[index] = UInt32(bigEndian: input.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)) }
     for index in 16..<64 {
       let s0 = w[index - 15].rotatedRight(7) ^ w[index - 15].rotatedRight(18) ^ (w[index - 15] >> 3)
       let s1 = w[index - 2].rotatedRight(17) ^ w[index - 2].rotatedRight(19) ^ (w[index - 2] >> 10)
@@ -83,7 +89,7 @@ public struct SHA512 {
   private var filled = 0
   private var length: UInt64 = 0
 
-  private static let k: [UInt64] = [
+  private static let k: InlineArray<80, UInt64> = [
     0x428a2f98d728ae22, 0x7137449123ef65cd, 0xb5c0fbcfec4d3b2f, 0xe9b5dba58189dbbc, 0x3956c25bf348b538, 0x59f111f1b605d019,
     0x923f82a4af194f9b, 0xab1c5ed5da6d8118, 0xd807aa98a3030242, 0x12835b0145706fbe, 0x243185be4ee4b28c, 0x550c7dc3d5ffb4e2,
     0x72be5d74f27b896f, 0x80deb1fe3b1696b1, 0x9bdc06a725c71235, 0xc19bf174cf692694, 0xe49b69c19ef14ad2, 0xefbe4786384f25e3,
@@ -108,11 +114,19 @@ public struct SHA512 {
 
   public mutating func update(_ bytes: UnsafeRawBufferPointer) {
     length &+= UInt64(bytes.count)
-    for byte in bytes {
-      block[filled] = byte
+    var at = 0
+    while at < bytes.count {
+      if filled == 0 && bytes.count - at >= 128 {
+        compress(bytes.baseAddress! + at)
+        at += 128
+        continue
+      }
+      block[filled] = bytes[at]
       filled += 1
+      at += 1
       if filled == 128 {
-        compress()
+        var full = block
+        withUnsafeBytes(of: &full) { compress($0.baseAddress!) }
         filled = 0
       }
     }
@@ -133,13 +147,9 @@ public struct SHA512 {
     return digest
   }
 
-  private mutating func compress() {
+  private mutating func compress(_ input: UnsafeRawPointer) {
     var w = InlineArray<80, UInt64>(repeating: 0)
-    for index in 0..<16 {
-      var word: UInt64 = 0
-      for byte in 0..<8 { word = word << 8 | UInt64(block[index * 8 + byte]) }
-      w[index] = word
-    }
+    for index in 0..<16 { w[index] = UInt64(bigEndian: input.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
     for index in 16..<80 {
       let s0 = w[index - 15].rotatedRight(1) ^ w[index - 15].rotatedRight(8) ^ (w[index - 15] >> 7)
       let s1 = w[index - 2].rotatedRight(19) ^ w[index - 2].rotatedRight(61) ^ (w[index - 2] >> 6)
