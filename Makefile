@@ -36,7 +36,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
 USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs bench/pkg tests/edge \
-    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto services/svcman services/blkdevd services/fsd services/pkgd
+    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto tests/sysfuzz services/svcman services/blkdevd services/fsd services/pkgd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -52,7 +52,7 @@ ABIGEN        := .build/debug/abigen
 ABIGEN_INPUTS := Package.swift $(shell find gen/Sources -type f)
 ABI_BASELINE  := spec/baseline/abi_v0.json
 
-.PHONY: all deps build image disk packages media run debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
+.PHONY: all deps build image disk packages media run fuzz debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
 .DEFAULT_GOAL := build
 # Keep intermediate objects (user programs are built through pattern rules).
 .SECONDARY:
@@ -69,6 +69,7 @@ help:
 	@echo "make disk    build out/disk.img (ext2, by mke2fs) from disk/ and the programs in /bin"
 	@echo "make packages  build and sign the sample packages (out/packages/*.pkg) with mkpkg"
 	@echo "make media   build out/media.img, the read-only disk with the packages (/media)"
+	@echo "make fuzz    the syscall fuzzer, long: CALLS=1000000 [SEED=N] (out/fuzz.log)"
 	@echo "make debug   boot paused, with QEMU's gdb stub on :1234 (see README)"
 	@echo "make test    build everything and run every test"
 	@echo "make bench   deterministic benchmarks (QEMU -icount: ticks are guest instructions)"
@@ -296,6 +297,17 @@ bench: $(ISO) $(BENCH_MEDIA)
 	@tools/run_qemu.sh --iso $(ISO) --timeout 120 --disk $(OUT)/bench-disk.img --cmdline "run=bench/block,wall" > $(OUT)/bench-wall.log; status=$$?; \
 	  grep '^BENCH ' $(OUT)/bench-wall.log; \
 	  if [ $$status -ne 33 ]; then echo "bench: QEMU exited $$status; log in $(OUT)/bench-wall.log"; exit 1; fi
+
+# The syscall fuzzer, long (issue 14): `make fuzz CALLS=1000000 [SEED=N]`; a random
+# seed unless one is given. Findings (with their seed and call number) are the
+# SYSFUZZ: FINDING lines; the log is out/fuzz.log.
+CALLS ?= 1000000
+fuzz: $(ISO)
+	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; echo "fuzz: seed=$$seed calls=$(CALLS)"; \
+	  tools/run_qemu.sh --iso $(ISO) --timeout 3000 --cmdline "run=tests/sysfuzz,seed=$$seed,calls=$(CALLS)" > $(OUT)/fuzz.log; status=$$?; \
+	  grep -a "SYSFUZZ: FINDING\|SYSFUZZ: seed\|^MM: free.*init\|PANIC" $(OUT)/fuzz.log | tr -d '.'; \
+	  if [ $$status -ne 33 ]; then echo "fuzz: QEMU exited $$status; log in $(OUT)/fuzz.log"; exit 1; fi; \
+	  if grep -aq "SYSFUZZ: FINDING" $(OUT)/fuzz.log; then echo "fuzz: findings with seed=$$seed (out/fuzz.log)"; exit 1; fi
 
 # --- ABI generator ------------------------------------------------------------------
 # Generated files are committed (kernel/generated, ulib/generated, ulib/swift/generated,

@@ -40,6 +40,7 @@ public struct Generator {
       KernelDispatchEmitter(abi: specs.abi).dispatch(),
       SyscallTraceEmitter(abi: specs.abi).table(),
       headers.syscallHeader(),
+      SyscallFuzzEmitter(abi: specs.abi).header(),
       AsmStubEmitter(abi: specs.abi).stubs(),
       SwiftTypesEmitter(specs: specs, access: "public ").abiTypes(path: "ulib/swift/generated/AbiTypes.swift"),
       SwiftSyscallsEmitter(abi: specs.abi).bindings(),
