@@ -868,6 +868,8 @@ public enum FsProtocol {
     /// - Fails with `.ioError`: The block service failed.
     /// - Fails with `.badRequest`: The path range is invalid.
     /// - Fails with `.readOnly`: The filesystem is read-only.
+    /// - Fails with `.notDirectory`: A component is not a directory.
+    /// - Fails with `.nameTooLong`: A name or the path is too long.
     public mutating func unlink(pathOffset: UInt64, pathLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> UnlinkReply {
       var request = UnlinkRequest(pathOffset: pathOffset, pathLen: pathLen)
       request.header = MsgHeader(op: Op.unlink.rawValue, status: 0, id: nextID)
@@ -886,6 +888,7 @@ public enum FsProtocol {
     /// - Fails with `.badRequest`: The path range is invalid or from_len exceeds
     /// paths_len.
     /// - Fails with `.readOnly`: The filesystem is read-only.
+    /// - Fails with `.nameTooLong`: A name or a path is too long.
     public mutating func rename(pathsOffset: UInt64, pathsLen: UInt32, fromLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> RenameReply {
       var request = RenameRequest(pathsOffset: pathsOffset, pathsLen: pathsLen, fromLen: fromLen)
       request.header = MsgHeader(op: Op.rename.rawValue, status: 0, id: nextID)

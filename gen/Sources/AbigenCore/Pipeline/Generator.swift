@@ -46,6 +46,7 @@ public struct Generator {
       SwiftSyscallsEmitter(abi: specs.abi).bindings(),
       markdown.syscallReference(),
     ]
+    files.append(ProtocolFuzzEmitter(specs: specs).header())
     for spec in specs.protocols {
       files.append(headers.protocolHeader(spec))
       files.append(SwiftProtocolEmitter(specs: specs).protocolFile(spec))
