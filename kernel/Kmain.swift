@@ -34,6 +34,7 @@ func kmain(_ magic: UInt32, _ bootInfoPhysical: UInt64) -> Never {
   ConsoleInput.start(ACPI.findMADT(bootInfo.rsdp))
   // User space: the system call entry, the programs in the initrd.
   SyscallEntry.start(trace: options.traceSyscalls)
+  IpcTrace.enabled = options.traceIpc
   Initrd.load(bootInfo)
   x86_sti()
 

@@ -54,6 +54,8 @@ struct BootOptions {
   var bench = false
   /// `trace=syscalls`: log every system call.
   var traceSyscalls = false
+  /// `trace=ipc`: log every IPC message, decoded by its endpoint's protocol.
+  var traceIpc = false
   /// `run=PATH` (repeatable): programs from the initrd that init runs, in order.
   var run: [[UInt8]] = []
   /// `init=OPTION` (repeatable): handed to init as `--OPTION`, before the programs
@@ -70,6 +72,8 @@ struct BootOptions {
         options.bench = true
       } else if key.elementsEqual("trace".utf8) && value.elementsEqual("syscalls".utf8) {
         options.traceSyscalls = true
+      } else if key.elementsEqual("trace".utf8) && value.elementsEqual("ipc".utf8) {
+        options.traceIpc = true
       } else if key.elementsEqual("run".utf8) && !value.isEmpty {
         options.run.append(Array(value))
       } else if key.elementsEqual("init".utf8) && !value.isEmpty {

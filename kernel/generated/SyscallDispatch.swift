@@ -42,6 +42,7 @@ enum SyscallNumber: UInt64 {
   case processSpawnImage = 33
   case consoleRead = 34
   case consoleForeground = 35
+  case endpointLabel = 36
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -424,6 +425,17 @@ protocol SyscallHandlers {
   /// - wrongHandleKind: console is not the console handle, or process is not a process.
   /// - accessDenied: console or process lacks manage.
   mutating func consoleForeground(console: HandleEntry<Object>, process: HandleEntry<Object>) throws(AbiError)
+
+  /// endpoint_label (36): Says which protocol (by its spec name: "fs", "block", ...)
+  /// the messages on an endpoint speak, so the kernel's IPC tracer (trace=ipc) can
+  /// print them decoded by op and field. It changes nothing else.
+  /// - badHandle: endpoint is not a handle.
+  /// - wrongHandleKind: endpoint is not an endpoint handle.
+  /// - accessDenied: endpoint lacks manage.
+  /// - invalidArgument: name_len is out of range.
+  /// - fault: name is not readable user memory.
+  /// - notFound: No protocol in spec/ has that name.
+  mutating func endpointLabel(endpoint: HandleEntry<Object>, name: UserInBuffer<UInt8>) throws(AbiError)
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -834,6 +846,16 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 36:  // endpoint_label
+      let call = SyscallNumber.endpointLabel
+      do throws(AbiError) {
+        let endpoint = try SyscallResult.handle(registers.pointee.arg0, kind: .endpoint, rights: Rights.manage, &handlers)
+        let name = try UserInBuffer<UInt8>(address: registers.pointee.arg1, count: registers.pointee.arg2)
+        try handlers.endpointLabel(endpoint: endpoint, name: name)
+        return 0
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -879,6 +901,7 @@ extension SyscallNumber {
       case .processSpawnImage: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .badImage || error == .noMemory || error == .limitReached
       case .consoleRead: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .peerClosed
       case .consoleForeground: error == .badHandle || error == .wrongHandleKind || error == .accessDenied
+      case .endpointLabel: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .notFound
     }
   }
 }

@@ -53,6 +53,7 @@ enum SyscallTrace {
       case 33: "process_spawn_image"
       case 34: "console_read"
       case 35: "console_foreground"
+      case 36: "endpoint_label"
       default: nil
     }
   }
@@ -91,6 +92,7 @@ enum SyscallTrace {
       case 33: 6
       case 34: 3
       case 35: 2
+      case 36: 3
       default: 0
     }
   }
@@ -186,6 +188,9 @@ enum SyscallTrace {
       case (34, 2): Argument(name: "len", format: .unsigned)
       case (35, 0): Argument(name: "console", format: .handle)
       case (35, 1): Argument(name: "process", format: .handle)
+      case (36, 0): Argument(name: "endpoint", format: .handle)
+      case (36, 1): Argument(name: "name", format: .hex)
+      case (36, 2): Argument(name: "name_len", format: .unsigned)
       default: nil
     }
   }

@@ -47,6 +47,8 @@ final class Endpoint: KernelObject {
   private var senders = WaitQueue()
   /// Interrupt keys posted and not yet received.
   private var signals: UInt64 = 0
+  /// The protocol its messages speak, for the IPC tracer (endpoint_label); 0: unknown.
+  var protocolLabel: UInt8 = 0
 
   private init(pages: InlineArray<8, UInt64>) {
     self.pages = pages

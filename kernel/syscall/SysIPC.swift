@@ -11,6 +11,10 @@ extension KernelSyscalls {
     var moved = HandlesInFlight()
     try takeHandles(handles, messageLength: msg.count, into: &moved)
     let sender = UInt64(withProcess { $0.pid })
+    if IpcTrace.enabled {
+      IpcTrace.message(.send, pid: UInt32(sender), endpointLabel: Self.endpoint(endpoint).protocolLabel, from: msg.address, length: msg.count,
+                       handles: Int(handles.count))
+    }
     try Self.endpoint(endpoint).send(from: msg.address, length: Int(msg.count), handles: &moved, sender: sender,
                                      senderManage: endpoint.rights.contains(.manage))
   }
@@ -39,6 +43,10 @@ extension KernelSyscalls {
       record.pointee.ipc.replyHandleCount = 0
     }
     let sender = UInt64(withProcess { $0.pid })
+    if IpcTrace.enabled {
+      IpcTrace.message(.call, pid: UInt32(sender), endpointLabel: Self.endpoint(endpoint).protocolLabel, from: msg.address, length: msg.count,
+                       handles: Int(sent.count))
+    }
     if let error = Self.endpoint(endpoint).call(from: msg.address, length: Int(msg.count), handles: &moved, sender: sender,
                                                 senderManage: endpoint.rights.contains(.manage)) {
       throw error
@@ -54,7 +62,18 @@ extension KernelSyscalls {
         try replyHandles.write(UnsafeRawBufferPointer(rebasing: bytes[0..<(handleCount * 4)]))
       }
     }
+    if IpcTrace.enabled {
+      IpcTrace.message(.reply, pid: UInt32(sender), endpointLabel: Self.endpoint(endpoint).protocolLabel, from: reply.address,
+                       length: UInt64(record.pointee.ipc.replyLength), handles: handleCount)
+    }
     return UInt64(record.pointee.ipc.replyLength)
+  }
+
+  mutating func endpointLabel(endpoint: HandleEntry<KernelObject>, name: UserInBuffer<UInt8>) throws(AbiError) {
+    guard name.count >= 1, name.count <= 64 else { throw .invalidArgument }
+    let label = ProtocolTrace.index(of: try name.readAll())
+    guard label != 0 else { throw .notFound }
+    Self.endpoint(endpoint).protocolLabel = label
   }
 
   mutating func ipcReplyRecv(endpoint: HandleEntry<KernelObject>, args: UserIn<IpcReplyRecvArgs>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64 {

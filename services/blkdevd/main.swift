@@ -48,6 +48,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     print("BLKDEVD: no endpoint")
     return 1
   }
+  Protocols.label(endpoint, "block")
   do {
     try Sys.deviceIrqBind(device: transport.device, endpoint: endpoint, key: 0)
   } catch {

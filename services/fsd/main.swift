@@ -33,6 +33,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
   guard let endpoint = try? Sys.endpointCreate(),
     let clientEnd = try? Sys.handleDuplicate(handle: endpoint.raw, rights: Rights.write.union(.transfer).rawValue)
   else { return 1 }
+  Protocols.label(endpoint, "fs")
   var fsName = InlineArray<2, UInt8>(repeating: 0)
   fsName[0] = UInt8(ascii: "f")
   fsName[1] = UInt8(ascii: "s")

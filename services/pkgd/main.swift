@@ -17,6 +17,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
   guard let endpoint = try? Sys.endpointCreate(),
     let clientEnd = try? Sys.handleDuplicate(handle: endpoint.raw, rights: Rights.write.union(.transfer).rawValue)
   else { return 1 }
+  Protocols.label(endpoint, "pkg")
   let name: StaticString = "pkg"
   guard ServiceRegistry.add(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), endpoint: clientEnd) == .ok else {
     print("PKGD: cannot register pkg")

@@ -303,4 +303,12 @@ apus_console_foreground:
     ret
 .size apus_console_foreground, . - apus_console_foreground
 
+.global apus_endpoint_label
+.type apus_endpoint_label, @function
+apus_endpoint_label:
+    movl $36, %eax
+    syscall
+    ret
+.size apus_endpoint_label, . - apus_endpoint_label
+
 .section .note.GNU-stack, "", @progbits

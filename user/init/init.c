@@ -267,6 +267,7 @@ int main(int argc, char **argv) {
   }
 
   int64_t registry = apus_endpoint_create();
+  if (!apus_is_error(registry)) apus_endpoint_label((apus_handle_t)registry, (const uint8_t *)"registry", 8);
   struct apus_handle_grant serve = {(uint32_t)registry, APUS_RIGHT_READ};
   static const char svcman_args[] = "services/svcman";
   int64_t svcman = apus_is_error(registry) ? registry : start("services/svcman", svcman_args, sizeof svcman_args, &serve, 1);

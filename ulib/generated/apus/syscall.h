@@ -462,6 +462,7 @@ _Static_assert(offsetof(struct apus_device_info, bar_size) == 24, "abigen: offse
 #define APUS_SYS_PROCESS_SPAWN_IMAGE 33
 #define APUS_SYS_CONSOLE_READ 34
 #define APUS_SYS_CONSOLE_FOREGROUND 35
+#define APUS_SYS_ENDPOINT_LABEL 36
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -837,6 +838,17 @@ int64_t apus_console_read(apus_handle_t console, uint8_t *buf, uint64_t len);
  * APUS_ERR_ACCESS_DENIED (console or process lacks manage.)
  */
 int64_t apus_console_foreground(apus_handle_t console, apus_handle_t process);
+
+/**
+ * Says which protocol (by its spec name: "fs", "block", ...) the messages on an
+ * endpoint speak, so the kernel's IPC tracer (trace=ipc) can print them decoded by op
+ * and field. It changes nothing else. Errors: APUS_ERR_BAD_HANDLE (endpoint is not a
+ * handle.); APUS_ERR_WRONG_HANDLE_KIND (endpoint is not an endpoint handle.);
+ * APUS_ERR_ACCESS_DENIED (endpoint lacks manage.); APUS_ERR_INVALID_ARGUMENT (name_len
+ * is out of range.); APUS_ERR_FAULT (name is not readable user memory.);
+ * APUS_ERR_NOT_FOUND (No protocol in spec/ has that name.)
+ */
+int64_t apus_endpoint_label(apus_handle_t endpoint, const uint8_t *name, uint64_t name_len);
 
 #ifdef __cplusplus
 }

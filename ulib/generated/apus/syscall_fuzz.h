@@ -195,6 +195,11 @@ static const struct apus_fuzz_call apus_fuzz_calls[] = {
     {"console", APUS_FUZZ_HANDLE, -1, -1, 4, 0, 8, 0x20, 0x0ull},
     {"process", APUS_FUZZ_HANDLE, -1, -1, 4, 0, 1, 0x20, 0x0ull},
   }},
+  {36, "endpoint_label", 0, 0, 0, 3, 0x4f8ull, {
+    {"endpoint", APUS_FUZZ_HANDLE, -1, -1, 4, 0, 4, 0x20, 0x0ull},
+    {"name", APUS_FUZZ_IN, 2, -1, 8, 1, 0, 0x0, 0x0ull},
+    {"name_len", APUS_FUZZ_SCALAR, -1, 1, 8, 0, 0, 0x0, 0x0ull},
+  }},
 };
-#define APUS_FUZZ_CALL_COUNT 36
+#define APUS_FUZZ_CALL_COUNT 37
 #endif

@@ -76,6 +76,8 @@ func apus_process_spawn_image(_ image: UInt32, _ image_len: UInt64, _ args: Unsa
 func apus_console_read(_ console: UInt32, _ buf: UnsafeMutablePointer<UInt8>?, _ len: UInt64) -> Int64
 @_extern(c, "apus_console_foreground")
 func apus_console_foreground(_ console: UInt32, _ process: UInt32) -> Int64
+@_extern(c, "apus_endpoint_label")
+func apus_endpoint_label(_ endpoint: UInt32, _ name: UnsafePointer<UInt8>?, _ name_len: UInt64) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -719,6 +721,19 @@ public enum Sys {
   /// - Throws `.accessDenied`: console or process lacks manage.
   public static func consoleForeground(console: borrowing ConsoleHandle, process: borrowing ProcessHandle) throws(AbiError) {
     _ = try check(apus_console_foreground(console.raw, process.raw))
+  }
+
+  /// endpoint_label: Says which protocol (by its spec name: "fs", "block", ...) the
+  /// messages on an endpoint speak, so the kernel's IPC tracer (trace=ipc) can print
+  /// them decoded by op and field. It changes nothing else.
+  /// - Throws `.badHandle`: endpoint is not a handle.
+  /// - Throws `.wrongHandleKind`: endpoint is not an endpoint handle.
+  /// - Throws `.accessDenied`: endpoint lacks manage.
+  /// - Throws `.invalidArgument`: name_len is out of range.
+  /// - Throws `.fault`: name is not readable user memory.
+  /// - Throws `.notFound`: No protocol in spec/ has that name.
+  public static func endpointLabel(endpoint: borrowing EndpointHandle, name: UnsafeBufferPointer<UInt8>) throws(AbiError) {
+    _ = try check(apus_endpoint_label(endpoint.raw, name.baseAddress, UInt64(name.count)))
   }
 
   /// A raw result: the value, or the error it encodes.

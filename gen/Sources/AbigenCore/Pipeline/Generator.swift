@@ -39,6 +39,7 @@ public struct Generator {
       SwiftTypesEmitter(specs: specs, access: "").abiTypes(path: "kernel/generated/AbiTypes.swift"),
       KernelDispatchEmitter(abi: specs.abi).dispatch(),
       SyscallTraceEmitter(abi: specs.abi).table(),
+      ProtocolTraceEmitter(specs: specs).table(),
       headers.syscallHeader(),
       SyscallFuzzEmitter(abi: specs.abi).header(),
       AsmStubEmitter(abi: specs.abi).stubs(),
