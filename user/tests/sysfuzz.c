@@ -316,7 +316,7 @@ static int worker(uint64_t seed, uint64_t calls) {
     if (strcmp(call->name, "debug_write") == 0 && a[0] >= (uint64_t)(uintptr_t)buffer && a[0] < (uint64_t)(uintptr_t)buffer + 65536) {
       static const char dots[] = "................................................................";
       a[0] = (uint64_t)(uintptr_t)dots;  /* keep the console readable */
-      a[1] %= sizeof dots;
+      a[1] %= sizeof dots - 1;
     }
     current_call = call->name;
     for (int i = 0; i < 6; i++) current_args[i] = a[i];
