@@ -28,6 +28,7 @@ static uint64_t number_after(const char *text) {
 
 static uint8_t request[4096], reply[4096];
 static uint64_t findings;
+static int trace_handles;
 
 /* One message to `server`; returns the reply's status, or -1 when the call failed. */
 static int64_t exchange(apus_handle_t server, uint64_t length, const uint32_t *handles, uint64_t count) {
@@ -121,12 +122,21 @@ static void fuzz(const struct apus_fuzz_protocol *protocol, apus_handle_t server
     uint32_t handles[4];
     uint64_t count = 0;
     uint64_t handle_choice = pick(6);
-    if (handle_choice == 0 || (known && strcmp(op->name, "attach_buffer") == 0 && handle_choice < 4)) handles[count++] = fresh_shm();
     if (handle_choice == 1) {
       count = 1 + pick(4);
       for (uint64_t i = 0; i < count; i++) handles[i] = i == 0 ? fresh_shm() : (uint32_t)rnd();
+    } else if (handle_choice == 0 || (known && strcmp(op->name, "attach_buffer") == 0 && handle_choice < 4)) {
+      handles[count++] = fresh_shm();
     }
     int64_t status = exchange(server, length, handles, count);
+    if (trace_handles && n % 500 == 0) {
+      /* How many handle slots are free: make endpoints until the table is full. */
+      int64_t made[130];
+      int free_slots = 0;
+      while (free_slots < 130 && !apus_is_error(made[free_slots] = apus_endpoint_create())) free_slots++;
+      for (int i = 0; i < free_slots; i++) apus_handle_close((apus_handle_t)made[i]);
+      printf("PROTOFUZZ: %s #%lu: %d handle slots free\n", protocol->name, n, free_slots);
+    }
     /* Handles the send did not move (it failed) are ours to close. */
     if (status < 0) for (uint64_t i = 0; i < count; i++) apus_handle_close(handles[i]);
     uint64_t allowed = known ? op->statuses : 0;
@@ -165,6 +175,7 @@ int main(int argc, char **argv) {
     if (strncmp(argv[i], "seed=", 5) == 0) seed = number_after(argv[i] + 5);
     if (strncmp(argv[i], "messages=", 9) == 0) messages = number_after(argv[i] + 9);
     if (strncmp(argv[i], "only=", 5) == 0) only = argv[i] + 5;
+    if (strcmp(argv[i], "slots") == 0) trace_handles = 1;
   }
   state = seed * 0x9e3779b97f4a7c15ull | 1;
   for (int p = 0; p < APUS_FUZZ_PROTOCOL_COUNT; p++) {
