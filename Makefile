@@ -130,7 +130,7 @@ $(OUT)/ulib/%.o: ulib/%.S Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CLANG) --target=$(TARGET) -c $< -o $@
 
-$(OUT)/user/%.o: user/%.c $(wildcard ulib/include/*.h user/tests/*.h) ulib/generated/apus/syscall.h Makefile | $(DEPS_STAMP)
+$(OUT)/user/%.o: user/%.c $(wildcard ulib/include/*.h user/tests/*.h user/bench/*.h) ulib/generated/apus/syscall.h Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(USER_CFLAGS) -c $< -o $@
 

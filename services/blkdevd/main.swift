@@ -67,16 +67,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     return 1
   }
   print("BLKDEVD: ready")
-  do {  // tell init; the handle closes at the end of this scope
-    let ready = EndpointHandle(adopting: readyHandle)
-    var note: UInt64 = 1
-    try withUnsafeBytes(of: &note) { bytes throws(AbiError) in
-      try Sys.ipcSend(endpoint: ready, msg: UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 8),
-                      handles: UnsafeBufferPointer(start: nil, count: 0))
-    }
-  } catch {
-    print("BLKDEVD: cannot tell init it is ready (error \(error.rawValue))")
-  }
+  StartHandshake.ready(on: readyHandle, server: "BLKDEVD")
   let stopped = IpcServer.run(endpoint: endpoint.raw) { received, request, handles, reply, replyHandles in
     if IpcRecvFlags(rawValue: received.flags).contains(.interrupt) {
       service.deviceInterrupted()

@@ -10,6 +10,19 @@ extension Ext2 {
     return 12 + pointers + pointers * pointers + pointers * pointers * pointers
   }
 
+  /// Where block `index` (12 or more) of a file hangs: under the inode's indirect slot
+  /// 12, 13 or 14, through `levels` tables, at position `rest` within them; nil past
+  /// the largest file.
+  private func indirectPlace(_ index: UInt64) -> (slot: Int, levels: Int, rest: UInt64)? {
+    let pointers = pointersPerBlock
+    var rest = index - 12
+    if rest < pointers { return (12, 1, rest) }
+    rest -= pointers
+    if rest < pointers * pointers { return (13, 2, rest) }
+    rest -= pointers * pointers
+    return rest < pointers * pointers * pointers ? (14, 3, rest) : nil
+  }
+
   /// The disk block holding block `index` of the file; 0 for a hole. With `allocate`,
   /// holes (and the tables on the way) are filled with new zeroed blocks.
   func map(_ inode: inout Inode, _ index: UInt64, allocate: Bool = false) throws(FsProtocol.Status) -> UInt32 {
@@ -25,20 +38,8 @@ extension Ext2 {
       return block
     }
     let pointers = pointersPerBlock
-    var rest = index - 12
-    var levels = 1
-    var slot = 12
-    if rest >= pointers {
-      rest -= pointers
-      levels = 2
-      slot = 13
-      if rest >= pointers * pointers {
-        rest -= pointers * pointers
-        levels = 3
-        slot = 14
-        guard rest < pointers * pointers * pointers else { throw .badRequest }
-      }
-    }
+    guard let (slot, levels, first) = indirectPlace(index) else { throw .badRequest }
+    var rest = first
     var table = try checked(inode.block[slot])
     if table == 0 {
       guard allocate else { return 0 }
@@ -143,7 +144,7 @@ extension Ext2 {
       if newSize % size != 0 {
         let block = try map(&inode, newSize / size)
         let from = Int(newSize % size)
-        if block != 0 { try cache.modify(block) { bytes in (bytes + from).initializeMemory(as: UInt8.self, repeating: 0, count: blockSize - from) } }
+        if block != 0 { try cache.modify(block) { bytes in _ = (bytes + from).initializeMemory(as: UInt8.self, repeating: 0, count: blockSize - from) } }
       }
       var index = keep
       while index < had {
@@ -183,19 +184,8 @@ extension Ext2 {
       return
     }
     let pointers = pointersPerBlock
-    var rest = index - 12
-    var levels = 1
-    var slot = 12
-    if rest >= pointers {
-      rest -= pointers
-      levels = 2
-      slot = 13
-      if rest >= pointers * pointers {
-        rest -= pointers * pointers
-        levels = 3
-        slot = 14
-      }
-    }
+    guard let (slot, levels, first) = indirectPlace(index) else { return }
+    var rest = first
     var table = try checked(inode.block[slot])
     var level = levels - 1
     while table != 0 {

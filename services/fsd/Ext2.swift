@@ -269,7 +269,7 @@ final class Ext2 {
       let number = UInt32(index) * inodesPerGroup + UInt32(bit) + 1
       let (block, offset) = try inodeLocation(number)
       let size = inodeSize
-      try cache.modify(block) { bytes in (bytes + offset).initializeMemory(as: UInt8.self, repeating: 0, count: size) }
+      try cache.modify(block) { bytes in _ = (bytes + offset).initializeMemory(as: UInt8.self, repeating: 0, count: size) }
       return number
     }
     throw .noSpace

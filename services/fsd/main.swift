@@ -44,16 +44,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     print("FSD: cannot register fs: status \(added.rawValue)")
     return 1
   }
-  do {  // tell init it serves; the handle closes at the end of this scope
-    let ready = EndpointHandle(adopting: 2)
-    var note: UInt64 = 1
-    try withUnsafeBytes(of: &note) { bytes throws(AbiError) in
-      try Sys.ipcSend(endpoint: ready, msg: UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 8),
-                      handles: UnsafeBufferPointer(start: nil, count: 0))
-    }
-  } catch {
-    print("FSD: cannot tell init it is ready (error \(error.rawValue))")
-  }
+  StartHandshake.ready(on: 2, server: "FSD")
   var service = FsService(mounts: mounts)
   let server = endpoint.raw
   let stopped = IpcServer.run(endpoint: server) { received, request, handles, reply, replyHandles in

@@ -24,16 +24,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     return 1
   }
   print("PKGD: ready (\(TrustedKeys.all.count) trusted key)")
-  do {
-    let ready = EndpointHandle(adopting: 2)
-    var note: UInt64 = 1
-    try withUnsafeBytes(of: &note) { bytes throws(AbiError) in
-      try Sys.ipcSend(endpoint: ready, msg: UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 8),
-                      handles: UnsafeBufferPointer(start: nil, count: 0))
-    }
-  } catch {
-    print("PKGD: cannot tell init it is ready (error \(error.rawValue))")
-  }
+  StartHandshake.ready(on: 2, server: "PKGD")
   let stopped = IpcServer.run(endpoint: endpoint.raw) { received, request, handles, reply, replyHandles in
     service.sender = received.sender
     return PkgProtocol.serve(&service, request: request, handles: &handles, reply: reply, replyHandles: &replyHandles)

@@ -11,21 +11,10 @@
  * and so varies from run to run; the guest part does not.
  * Argument "wall": print only the wall-clock figure. */
 #include <stdio.h>
+#include "benchlib.h"
 #include <string.h>
 #include <block_client.h>
 #include <registry.h>
-
-static uint64_t idle_ticks(void) {
-  struct apus_system_info info;
-  apus_system_info(&info);
-  return info.idle_ticks;
-}
-
-static inline uint64_t rdtsc(void) {
-  uint32_t lo, hi;
-  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-  return ((uint64_t)hi << 32) | lo;
-}
 
 #define READS 1000
 #define SEQ_BYTES (16u << 20)

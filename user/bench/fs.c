@@ -4,22 +4,11 @@
  *   fs_create_small  create + write 4 KiB + close, in one directory: ticks per file
  * Split like the block figures: guest ticks (our path) and device wait. */
 #include <stdio.h>
+#include "benchlib.h"
 #include <string.h>
 #include <fs_client.h>
 
 static uint8_t data[1 << 16];
-
-static inline uint64_t rdtsc(void) {
-  uint32_t lo, hi;
-  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-  return ((uint64_t)hi << 32) | lo;
-}
-
-static uint64_t idle_ticks(void) {
-  struct apus_system_info info;
-  apus_system_info(&info);
-  return info.idle_ticks;
-}
 
 int main(void) {
   struct fs_client fs;

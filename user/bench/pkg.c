@@ -3,22 +3,11 @@
  * the signature, the manifest and the SHA-256, writing it under staging, syncing and
  * renaming — and removes it again. Split like the other disk figures. */
 #include <stdio.h>
+#include "benchlib.h"
 #include <string.h>
 #include <apus/syscall.h>
 #include <apus/pkg.h>
 #include <registry.h>
-
-static inline uint64_t rdtsc(void) {
-  uint32_t lo, hi;
-  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-  return ((uint64_t)hi << 32) | lo;
-}
-
-static uint64_t idle_ticks(void) {
-  struct apus_system_info info;
-  apus_system_info(&info);
-  return info.idle_ticks;
-}
 
 static apus_handle_t server;
 

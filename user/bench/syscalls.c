@@ -11,12 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <apus/syscall.h>
-
-static inline uint64_t rdtsc(void) {
-  uint32_t lo, hi;
-  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-  return ((uint64_t)hi << 32) | lo;
-}
+#include "benchlib.h"
 
 /* bench/syscalls server: handle 1 reads calls, handle 2 reads queued requests and
  * handle 3 writes their answers. Answers every call with a reply of the request's

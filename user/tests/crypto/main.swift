@@ -122,7 +122,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
   if which == ("sha256" as StaticString) {
     let digest = sha256(Array(argument(2)))
     print("CRYPTO: sha256 ", terminator: "")
-    for byte in digest { putchar(Int32(byte)) }
+    for byte in digest { _ = putchar(Int32(byte)) }
     print("")
     return 0
   }
