@@ -71,26 +71,19 @@ struct BlockService: BlockProtocol.Server {
   mutating func attachBuffer(_ request: BlockProtocol.AttachBufferRequest, handles: inout MessageHandles,
                              reply: inout BlockProtocol.AttachBufferReply, replyHandles: inout MessageHandles) -> BlockProtocol.Status {
     guard let shm = handles.take(0) else { return .badRequest }
-    guard let info = try? Sys.handleInfo(handle: shm), info.kind == HandleKind.shm.rawValue, request.bufferSize > 0,
-      request.bufferSize <= info.size
-    else {
-      _ = apus_handle_close(shm)
-      return .badRequest
-    }
     let existing = find(sender)
     if let existing, clients[existing].inFlight > 0 {  // its requests still use the old buffer
       _ = apus_handle_close(shm)
       return .badRequest
     }
-    let handle = ShmHandle(adopting: shm)
-    guard let address = try? Sys.shmMap(shm: handle, addr: 0, prot: [.read, .write]) else { return .badRequest }
+    guard let buffer = SharedBuffer.accept(shm, size: request.bufferSize) else { return .badRequest }
     guard let slot = existing ?? freeClient() else {
-      try? Sys.vmUnmap(addr: address, len: info.size)
+      try? Sys.vmUnmap(addr: buffer.address, len: buffer.mapped)
       return .badRequest
     }
     if existing != nil { release(slot) }
-    clients[slot] = AttachedBuffer(sender: sender, shm: handle.release(), address: address, size: request.bufferSize,
-                                   mapped: info.size, inFlight: 0, lastUse: uses)
+    clients[slot] = AttachedBuffer(sender: sender, shm: buffer.handle, address: buffer.address, size: request.bufferSize,
+                                   mapped: buffer.mapped, inFlight: 0, lastUse: uses)
     reply.generation = generation
     return .ok
   }

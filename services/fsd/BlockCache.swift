@@ -42,12 +42,9 @@ final class BlockCache {
     blocks = [UInt32](repeating: Self.empty, count: slotCount)
     dirty = [Bool](repeating: false, count: slotCount)
     lastUse = [UInt64](repeating: 0, count: slotCount)
-    guard let shm = try? Sys.shmCreate(size: bytes),
-      let mine = try? Sys.handleDuplicate(handle: shm.raw, rights: Rights.read.union(.write).union(.map).rawValue),
-      let mapped = try? Sys.shmMap(shm: ShmHandle(adopting: mine), addr: 0, prot: [.read, .write])
-    else { return nil }
-    base = mapped
-    guard (try? client.attachBuffer(bufferSize: bytes, handles: MessageHandles(shm.release()))) != nil,
+    guard let buffer = SharedBuffer.create(size: bytes) else { return nil }
+    base = buffer.address
+    guard (try? client.attachBuffer(bufferSize: bytes, handles: MessageHandles(buffer.handle))) != nil,
       let info = try? client.info()
     else { return nil }
     readOnlyDevice = info.flags.contains(.readOnly)

@@ -37,16 +37,14 @@ struct FsService: FsProtocol.Server {
 
   mutating func attachBuffer(_ request: FsProtocol.AttachBufferRequest, handles: inout MessageHandles,
                              reply: inout FsProtocol.AttachBufferReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
-    guard let shm = handles.take(0) else { return .badRequest }
-    let handle = ShmHandle(adopting: shm)
-    guard let info = try? Sys.handleInfo(handle: shm), info.kind == HandleKind.shm.rawValue, request.bufferSize > 0,
-      request.bufferSize <= info.size, let address = try? Sys.shmMap(shm: handle, addr: 0, prot: [.read, .write])
-    else { return .badRequest }
+    guard let shm = handles.take(0), let buffer = SharedBuffer.accept(shm, size: request.bufferSize) else {
+      return .badRequest
+    }
     let slot = client(sender) ?? freeClient()
     if clients[slot].sender != 0 { release(slot) }
     uses += 1
-    clients[slot] = ClientBuffer(sender: sender, shm: handle.release(), address: address, size: request.bufferSize,
-                                 mapped: info.size, lastUse: uses)
+    clients[slot] = ClientBuffer(sender: sender, shm: buffer.handle, address: buffer.address, size: request.bufferSize,
+                                 mapped: buffer.mapped, lastUse: uses)
     return .ok
   }
 

@@ -14,12 +14,10 @@ final class FileStore {
 
   init?(server: UInt32) {
     client = FsProtocol.Client(transport: IpcTransport(endpoint: server))
-    guard let shm = try? Sys.shmCreate(size: UInt64(Self.size)),
-      let mine = try? Sys.handleDuplicate(handle: shm.raw, rights: Rights.read.union(.write).union(.map).rawValue),
-      let mapped = try? Sys.shmMap(shm: ShmHandle(adopting: mine), addr: 0, prot: [.read, .write]),
-      (try? client.attachBuffer(bufferSize: UInt64(Self.size), handles: MessageHandles(shm.release()))) != nil
+    guard let shared = SharedBuffer.create(size: UInt64(Self.size)),
+      (try? client.attachBuffer(bufferSize: UInt64(Self.size), handles: MessageHandles(shared.handle))) != nil
     else { return nil }
-    buffer = UnsafeMutableRawPointer(bitPattern: mapped)!
+    buffer = UnsafeMutableRawPointer(bitPattern: shared.address)!
   }
 
   private func status(_ failure: FsProtocol.Failure) -> FsStatus {

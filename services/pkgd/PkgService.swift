@@ -65,16 +65,13 @@ struct PkgService: PkgProtocol.Server {
 
   mutating func attachBuffer(_ request: PkgProtocol.AttachBufferRequest, handles: inout MessageHandles,
                              reply: inout PkgProtocol.AttachBufferReply, replyHandles: inout MessageHandles) -> PkgStatus {
-    guard let shm = handles.take(0) else { return .badRequest }
-    let handle = ShmHandle(adopting: shm)
-    guard let info = try? Sys.handleInfo(handle: shm), info.kind == HandleKind.shm.rawValue, request.bufferSize > 0,
-      request.bufferSize <= info.size, let address = try? Sys.shmMap(shm: handle, addr: 0, prot: [.read, .write])
-    else { return .badRequest }
+    guard let shm = handles.take(0), let buffer = SharedBuffer.accept(shm, size: request.bufferSize) else { return .badRequest }
+    _ = apus_handle_close(buffer.handle)  // the mapping keeps the object
     var slot = nextBuffer
     for index in 0..<8 where buffers[index].sender == sender { slot = index }
     if buffers[slot].sender != 0 { try? Sys.vmUnmap(addr: buffers[slot].address, len: buffers[slot].size) }
     if slot == nextBuffer { nextBuffer = (nextBuffer + 1) % 8 }
-    buffers[slot] = (sender, address, info.size)
+    buffers[slot] = (sender, buffer.address, buffer.mapped)
     return .ok
   }
 
