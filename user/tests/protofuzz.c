@@ -11,21 +11,6 @@
 #include <registry.h>
 #include "testlib.h"
 
-static uint64_t state;
-static uint64_t rnd(void) {
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return state;
-}
-static uint64_t pick(uint64_t n) { return n ? rnd() % n : 0; }
-
-static uint64_t number_after(const char *text) {
-  uint64_t value = 0;
-  for (; *text >= '0' && *text <= '9'; text++) value = value * 10 + (uint64_t)(*text - '0');
-  return value;
-}
-
 static uint8_t request[4096], reply[4096];
 static uint64_t findings;
 static int trace_handles;

@@ -22,15 +22,6 @@ static int contains(const char *text, const char *part) {
   return 0;
 }
 
-static uint64_t state;
-static uint64_t rnd(void) {
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return state;
-}
-static uint64_t pick(uint64_t n) { return n ? rnd() % n : 0; }
-
 #define ARENA 0x200000000000ull  /* vm_map/vm_unmap/shm_map may touch only this */
 #define ARENA_SIZE (1ull << 30)
 #define KERNEL_ADDRESS 0xffff800000001000ull
@@ -241,12 +232,6 @@ static void watchdog(uint64_t unused) {
       apus_process_exit(3);
     }
   }
-}
-
-static uint64_t number_after(const char *text) {
-  uint64_t value = 0;
-  for (; *text >= '0' && *text <= '9'; text++) value = value * 10 + (uint64_t)(*text - '0');
-  return value;
 }
 
 /* One worker: `calls` calls from `seed`, in a process of its own, so handle tables,

@@ -91,6 +91,24 @@ static inline int64_t start_thread(void (*entry)(uint64_t), uint64_t arg) {
   return apus_thread_spawn((uint64_t)(uintptr_t)thread_trampoline, (uint64_t)stack + 65536 - 32, (uint64_t)(uintptr_t)how);
 }
 
+/* The fuzzers' reproducible randomness (xorshift64): seed `state` (non-zero), then
+ * rnd() for 64 bits and pick(n) for 0 to n-1. */
+static uint64_t state = 1;
+static inline uint64_t rnd(void) {
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return state;
+}
+static inline uint64_t pick(uint64_t n) { return n ? rnd() % n : 0; }
+
+/* The decimal number at the start of `text` (arguments like seed=N). */
+static inline uint64_t number_after(const char *text) {
+  uint64_t value = 0;
+  for (; *text >= '0' && *text <= '9'; text++) value = value * 10 + (uint64_t)(*text - '0');
+  return value;
+}
+
 /* Prints the verdict line and returns the exit code. */
 static inline int finish(const char *what) {
   if (test_failures == 0) {
