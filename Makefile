@@ -36,7 +36,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
 USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs bench/pkg tests/edge \
-    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto tests/sysfuzz tests/protofuzz services/svcman services/blkdevd services/fsd services/pkgd
+    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto tests/sysfuzz tests/protofuzz tests/timers tests/netclient services/svcman services/blkdevd services/fsd services/pkgd services/netd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -139,9 +139,16 @@ $(OUT)/initrd/init: $(OUT)/user/init/init.o $(ULIB_OBJS) boot/user.ld
 
 # Programs that live on the disk, not in the initrd (they run after fsd): the shell
 # and user/bin/*.c, installed as /bin/<name> by `make disk` (and by tests' images).
-DISK_PROGRAMS := sh $(basename $(notdir $(wildcard user/bin/*.c)))
+# ping is Embedded Swift (user/ping), a client of netd through the generated Swift client.
+DISK_PROGRAMS := sh ping $(basename $(notdir $(wildcard user/bin/*.c)))
 DISK_BINS := $(addprefix $(OUT)/bin/,$(DISK_PROGRAMS))
 $(OUT)/bin/sh: $(OUT)/user/sh/sh.o $(ULIB_OBJS) boot/user.ld
+	$(LINK_USER)
+$(OUT)/user/ping.o: $(wildcard user/ping/*.swift) $(SWIFT_ULIB) Makefile | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(SWIFT_USER_FLAGS) -module-name Ping -c $(SWIFT_ULIB) $(wildcard user/ping/*.swift) -o $@
+	@touch $@
+$(OUT)/bin/ping: $(OUT)/user/ping.o $(ULIB_OBJS) boot/user.ld
 	$(LINK_USER)
 $(OUT)/bin/%: $(OUT)/user/bin/%.o $(ULIB_OBJS) boot/user.ld
 	$(LINK_USER)
@@ -174,7 +181,10 @@ $(OUT)/user/apps/greet.o: $(wildcard user/apps/greet/*.swift) $(SWIFT_ULIB) Make
 $(OUT)/apps/greet: $(OUT)/user/apps/greet.o $(ULIB_OBJS) boot/user.ld
 	$(LINK_USER)
 
-PACKAGES := $(OUT)/packages/hello-1.0.pkg $(OUT)/packages/greet-1.0.pkg
+$(OUT)/apps/udpecho: $(OUT)/user/apps/udpecho/udpecho.o $(ULIB_OBJS) boot/user.ld
+	$(LINK_USER)
+
+PACKAGES := $(OUT)/packages/hello-1.0.pkg $(OUT)/packages/greet-1.0.pkg $(OUT)/packages/udpecho-1.0.pkg
 $(OUT)/packages/%-1.0.pkg: $(OUT)/apps/% $(MKPKG) keys/test-signing.key
 	rm -rf $(OUT)/pkgroot/$* && mkdir -p $(OUT)/pkgroot/$*/bin $(dir $@)
 	cp $< $(OUT)/pkgroot/$*/bin/$*
@@ -236,6 +246,7 @@ $(OUT)/user/tests/swift_ipc.o: $(wildcard user/tests/swift_ipc/*.swift) $(SWIFT_
 # A server that needs a shared driver library names it in SERVICE_LIBS_<name>.
 VIRTIO_SWIFT := $(sort $(wildcard ulib/swift/virtio/*.swift))
 SERVICE_LIBS_blkdevd := $(VIRTIO_SWIFT)
+SERVICE_LIBS_netd := $(VIRTIO_SWIFT)
 SERVICE_LIBS_pkgd = $(CRYPTO_SWIFT)
 $(OUT)/services/%.o: $$(wildcard services/%/*.swift) $$(SERVICE_LIBS_$$*) $(SWIFT_ULIB) Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

@@ -17,12 +17,14 @@ PROMPT = "apus$ "
 
 
 class ConsoleSession:
-    def __init__(self, name: str, *, cmdline: str, disk: Path, media: Path | None = None, timeout: int = 90):
+    def __init__(self, name: str, *, cmdline: str, disk: Path, media: Path | None = None, timeout: int = 90,
+                 runner_args: tuple[str, ...] = ()):
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"{name}.log"
         self.args = [str(RUNNER), "--iso", str(ISO), "--timeout", str(timeout), "--cmdline", cmdline, "--disk", str(disk)]
         if media is not None:
             self.args += ["--disk-ro", str(media)]
+        self.args += list(runner_args)  # --net-port P, --net-frames Q:H, ...
         self.started = time.monotonic()
         # A session of its own, so kill() can end QEMU and not only the runner script.
         self.process = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -18,7 +18,7 @@ def make_image(image: Path, folder: Path, size_mib: int = 32, options: tuple[str
     return image
 
 
-DISK_PROGRAMS = ("sh", "args", "pkg", "spin")  # the Makefile's DISK_PROGRAMS
+DISK_PROGRAMS = ("sh", "ping", "args", "net", "pkg", "spin")  # the Makefile's DISK_PROGRAMS
 
 
 def with_programs(folder: Path) -> Path:

@@ -17,6 +17,14 @@ usage: tools/run_qemu.sh [options] [-- extra qemu args]
   --disk FILE          attach FILE as a virtio-blk disk (raw, modern virtio-blk-pci;
                        repeat for more disks: block0, block1, ... in order)
   --disk-ro FILE       the same, read-only (the device offers VIRTIO_BLK_F_RO)
+  --net                add a virtio-net card (modern, mac 52:54:00:12:34:56) on QEMU's
+                       user network (10.0.2.0/24, DHCP, gateway 10.0.2.2) with
+                       hostfwd=udp:127.0.0.1:PORT-:7: host datagrams to PORT reach
+                       the guest's port 7 (udpecho); the port is announced on stderr
+  --net-port PORT      that PORT (default: a free one)
+  --net-frames Q:H     instead of the user network, a raw Ethernet wire to the host:
+                       QEMU takes frames for the card as UDP datagrams on
+                       127.0.0.1:Q and sends the card's frames to 127.0.0.1:H
   --timeout S          kill QEMU after S seconds (exit 124)
   --gdb                start paused with a gdb stub on tcp::1234
   --icount             -icount shift=0: the guest TSC counts instructions (benchmarks)
@@ -28,6 +36,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 iso="$root/out/apus.iso"
 uefi=0 gdb=0 icount=0 dry_run=0
 timeout_s="" cmdline="" cmdline_file="" have_cmdline=0
+net=0 net_port="" net_frames=""
 disks=()
 extra=()
 
@@ -39,6 +48,9 @@ while (($#)); do
     --cmdline-file) cmdline_file=$2; shift 2 ;;
     --disk) disks+=("rw:$2"); shift 2 ;;
     --disk-ro) disks+=("ro:$2"); shift 2 ;;
+    --net) net=1; shift ;;
+    --net-port) net=1; net_port=$2; shift 2 ;;
+    --net-frames) net_frames=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --gdb) gdb=1; shift ;;
     --icount) icount=1; shift ;;
@@ -97,6 +109,18 @@ for entry in "${disks[@]}"; do
          -device "virtio-blk-pci,drive=disk$index,disable-legacy=on")
   index=$((index + 1))
 done
+# The network card: modern virtio-net only (disable-legacy=on: id 1af4:1041), which is
+# all netd speaks.
+nic=(-device "virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56")
+if [[ -n "$net_frames" ]]; then
+  qemu+=(-netdev "socket,id=net0,udp=127.0.0.1:${net_frames#*:},localaddr=127.0.0.1:${net_frames%%:*}" "${nic[@]}")
+elif ((net)); then
+  if [[ -z "$net_port" ]]; then
+    net_port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  fi
+  echo "run_qemu: host udp 127.0.0.1:$net_port -> guest port 7" >&2
+  qemu+=(-netdev "user,id=net0,hostfwd=udp:127.0.0.1:$net_port-:7" "${nic[@]}")
+fi
 ((gdb)) && qemu+=(-s -S)
 ((icount)) && qemu+=(-icount shift=0)
 qemu+=("${extra[@]}")

@@ -43,6 +43,7 @@ enum SyscallNumber: UInt64 {
   case consoleRead = 34
   case consoleForeground = 35
   case endpointLabel = 36
+  case endpointTimer = 37
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -436,6 +437,22 @@ protocol SyscallHandlers {
   /// - fault: name is not readable user memory.
   /// - notFound: No protocol in spec/ has that name.
   mutating func endpointLabel(endpoint: HandleEntry<Object>, name: UserInBuffer<UInt8>) throws(AbiError)
+
+  /// endpoint_timer (37): Arms a one-shot timer on an endpoint: at `deadline`
+  /// (nanoseconds since boot, as time_now counts) the kernel posts bit `key` on the
+  /// endpoint the way a device interrupt is posted (the receiver gets an ipc_recv_flags
+  /// interrupt message holding the bits), so a server waits for requests, interrupts
+  /// and its own timeouts in one receive. Arming a key that is armed moves its
+  /// deadline; deadline 0 cancels it. Timers fire on the scheduler's tick (10 ms), at
+  /// the first tick at or after the deadline; one already past fires at the next tick.
+  /// A timer does not keep an endpoint's receivers waiting when no writer is left.
+  /// - badHandle: endpoint is not a handle.
+  /// - wrongHandleKind: endpoint is not an endpoint handle.
+  /// - accessDenied: endpoint lacks read.
+  /// - invalidArgument: key is above 63.
+  /// - noMemory: As many timers are armed as the kernel keeps (64 in all, 4 per
+  /// endpoint).
+  mutating func endpointTimer(endpoint: HandleEntry<Object>, key: UInt32, deadline: UInt64) throws(AbiError)
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -856,6 +873,17 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 37:  // endpoint_timer
+      let call = SyscallNumber.endpointTimer
+      do throws(AbiError) {
+        let endpoint = try SyscallResult.handle(registers.pointee.arg0, kind: .endpoint, rights: Rights.read, &handlers)
+        let key = UInt32(truncatingIfNeeded: registers.pointee.arg1)
+        let deadline = registers.pointee.arg2
+        try handlers.endpointTimer(endpoint: endpoint, key: key, deadline: deadline)
+        return 0
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -902,6 +930,7 @@ extension SyscallNumber {
       case .consoleRead: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .peerClosed
       case .consoleForeground: error == .badHandle || error == .wrongHandleKind || error == .accessDenied
       case .endpointLabel: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .notFound
+      case .endpointTimer: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .noMemory
     }
   }
 }

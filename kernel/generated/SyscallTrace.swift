@@ -54,6 +54,7 @@ enum SyscallTrace {
       case 34: "console_read"
       case 35: "console_foreground"
       case 36: "endpoint_label"
+      case 37: "endpoint_timer"
       default: nil
     }
   }
@@ -93,6 +94,7 @@ enum SyscallTrace {
       case 34: 3
       case 35: 2
       case 36: 3
+      case 37: 3
       default: 0
     }
   }
@@ -191,6 +193,9 @@ enum SyscallTrace {
       case (36, 0): Argument(name: "endpoint", format: .handle)
       case (36, 1): Argument(name: "name", format: .hex)
       case (36, 2): Argument(name: "name_len", format: .unsigned)
+      case (37, 0): Argument(name: "endpoint", format: .handle)
+      case (37, 1): Argument(name: "key", format: .unsigned)
+      case (37, 2): Argument(name: "deadline", format: .unsigned)
       default: nil
     }
   }

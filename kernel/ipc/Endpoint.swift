@@ -83,10 +83,13 @@ final class Endpoint: KernelObject {
 
   override func handleClosed(_ rights: Rights) {
     var dropped = InlineArray<32, KernelObject?>(repeating: nil)
+    var lastReader = false
+    defer { if lastReader { EndpointTimers.cancelAll(self) } }
     lock.withLock {
       if rights.contains(.read) {
         readers -= 1
         if readers == 0 {
+          lastReader = true
           // Nobody can receive any more: drop what is queued, fail the senders.
           var droppedCount = 0
           while count > 0 {

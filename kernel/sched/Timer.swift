@@ -37,6 +37,7 @@ enum Timer {
   static func interrupt() {
     LocalAPIC.endOfInterrupt()
     if CPU.this.ticks + 1 == hz { kprint("TICK: \(hz)") }
+    EndpointTimers.expire()
     Scheduler.tick()
   }
 }

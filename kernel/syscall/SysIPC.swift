@@ -76,6 +76,10 @@ extension KernelSyscalls {
     Self.endpoint(endpoint).protocolLabel = label
   }
 
+  mutating func endpointTimer(endpoint: HandleEntry<KernelObject>, key: UInt32, deadline: UInt64) throws(AbiError) {
+    try EndpointTimers.arm(Self.endpoint(endpoint), key: key, deadline: deadline)
+  }
+
   mutating func ipcReplyRecv(endpoint: HandleEntry<KernelObject>, args: UserIn<IpcReplyRecvArgs>, info: UserOut<IpcRecvInfo>) throws(AbiError) -> UInt64 {
     let a = try args.read()
     let reply = try UserInBuffer<UInt8>(address: a.reply, count: a.replyLen)

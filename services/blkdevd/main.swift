@@ -33,14 +33,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     transport = try VirtioPCI(device: device, info: info)
     disk = try VirtioBlock(transport)
   } catch {
-    switch error {
-    case .legacyOnly: print("BLK: \(location) offers only the legacy virtio interface: refused")
-    case .missingCapability: print("BLK: \(location) lacks a virtio 1.0 capability: refused")
-    case .featuresRejected: print("BLK: \(location) rejected the features: refused")
-    case .queueUnavailable: print("BLK: \(location) has no usable request queue: refused")
-    case .noInterruptVector: print("BLK: \(location) cannot interrupt through MSI-X: refused")
-    case .grantRefused(let abi): print("BLK: \(location): a device grant was refused (error \(abi.rawValue))")
-    }
+    print("BLK: \(location) \(error.explanation): refused")
     return 1
   }
 
@@ -102,23 +95,5 @@ enum Arguments {
     var count = 0
     while string[count] != 0 { count += 1 }
     return count
-  }
-}
-
-/// A PCI address as the kernel's boot lines print it: bb:dd.f in hex.
-struct DeviceLocation: CustomStringConvertible {
-  let info: DeviceInfo
-  init(_ info: DeviceInfo) { self.info = info }
-
-  var description: String {
-    Self.hex(info.bus) + ":" + Self.hex(info.slot) + "." + String(info.function)
-  }
-
-  private static func hex(_ value: UInt8) -> String {
-    let digits: StaticString = "0123456789abcdef"
-    var text = ""
-    text.append(Character(Unicode.Scalar(digits.utf8Start[Int(value >> 4)])))
-    text.append(Character(Unicode.Scalar(digits.utf8Start[Int(value & 15)])))
-    return text
   }
 }

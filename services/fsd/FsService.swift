@@ -5,15 +5,6 @@
 // of (client, inode) pairs; an id is the slot and a generation, so a stale or
 // another client's id is bad_file.
 
-struct ClientBuffer {
-  var sender: UInt64 = 0
-  var shm: UInt32 = 0
-  var address: UInt = 0
-  var size: UInt64 = 0
-  var mapped: UInt64 = 0
-  var lastUse: UInt64 = 0
-}
-
 struct OpenFile {
   var sender: UInt64 = 0  // 0: free
   var inode: UInt32 = 0
@@ -27,7 +18,7 @@ struct FsService: FsProtocol.Server {
   let mounts: [Ext2]
   static let mediaPrefix: StaticString = "/media"
   var sender: UInt64 = 0
-  private var clients = InlineArray<16, ClientBuffer>(repeating: ClientBuffer())
+  private var buffers = ClientBuffers()
   private var files = [OpenFile](repeating: OpenFile(), count: 256)
   private var uses: UInt64 = 0
 
@@ -37,47 +28,20 @@ struct FsService: FsProtocol.Server {
 
   mutating func attachBuffer(_ request: FsProtocol.AttachBufferRequest, handles: inout MessageHandles,
                              reply: inout FsProtocol.AttachBufferReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
-    guard let shm = handles.take(0), let buffer = SharedBuffer.accept(shm, size: request.bufferSize) else {
-      return .badRequest
+    guard let shm = handles.take(0) else { return .badRequest }
+    switch buffers.attach(shm, size: request.bufferSize, sender: sender) {
+    case .refused: return .badRequest
+    case .attached: break
+    case .evicting(let gone):  // its open files go with its buffer
+      for slot in 0..<files.count where files[slot].sender == gone { files[slot] = OpenFile() }
     }
-    let slot = client(sender) ?? freeClient()
-    if clients[slot].sender != 0 { release(slot) }
-    uses += 1
-    clients[slot] = ClientBuffer(sender: sender, shm: buffer.handle, address: buffer.address, size: request.bufferSize,
-                                 mapped: buffer.mapped, lastUse: uses)
     return .ok
-  }
-
-  private func client(_ sender: UInt64) -> Int? {
-    for index in 0..<16 where clients[index].sender == sender && sender != 0 { return index }
-    return nil
-  }
-
-  private mutating func freeClient() -> Int {
-    var oldest = 0
-    for index in 0..<16 {
-      if clients[index].sender == 0 { return index }
-      if clients[index].lastUse < clients[oldest].lastUse { oldest = index }
-    }
-    return oldest
-  }
-
-  private mutating func release(_ index: Int) {
-    try? Sys.vmUnmap(addr: clients[index].address, len: clients[index].mapped)
-    _ = apus_handle_close(clients[index].shm)
-    // Its open files go with it.
-    let gone = clients[index].sender
-    for slot in 0..<files.count where files[slot].sender == gone { files[slot] = OpenFile() }
-    clients[index] = ClientBuffer()
   }
 
   /// [offset, offset + length) of the sender's buffer.
   private mutating func range(_ offset: UInt64, _ length: UInt64) throws(FsProtocol.Status) -> UnsafeMutableRawPointer {
-    guard let index = client(sender) else { throw .badRequest }
-    uses += 1
-    clients[index].lastUse = uses
-    guard offset <= clients[index].size, length <= clients[index].size - offset else { throw .badRequest }
-    return UnsafeMutableRawPointer(bitPattern: clients[index].address + UInt(offset))!
+    guard let pointer = buffers.range(sender, offset: offset, length: length) else { throw .badRequest }
+    return pointer
   }
 
   private mutating func path(_ offset: UInt64, _ length: UInt32) throws(FsProtocol.Status) -> (mount: Int, path: UnsafeRawBufferPointer) {

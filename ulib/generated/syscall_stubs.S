@@ -311,4 +311,12 @@ apus_endpoint_label:
     ret
 .size apus_endpoint_label, . - apus_endpoint_label
 
+.global apus_endpoint_timer
+.type apus_endpoint_timer, @function
+apus_endpoint_timer:
+    movl $37, %eax
+    syscall
+    ret
+.size apus_endpoint_timer, . - apus_endpoint_timer
+
 .section .note.GNU-stack, "", @progbits

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <fs_client.h>
+#include <shared_buffer.h>
 #include <registry.h>
 
 union fs_reply {
@@ -38,19 +39,17 @@ int64_t fs_connect_through(struct fs_client *client, apus_handle_t registry, uin
   /* No waiting: init starts programs only after fsd registered (or failed to). */
   int64_t status = registry_lookup(registry, "fs", 0, &client->endpoint);
   if (status != 0) return status > 0 ? -(int64_t)APUS_ERR_NOT_FOUND : status;
-  int64_t shm = apus_shm_create(buffer_size);
-  if (apus_is_error(shm)) return shm;
-  int64_t sent = apus_handle_duplicate((apus_handle_t)shm, APUS_RIGHT_READ | APUS_RIGHT_WRITE | APUS_RIGHT_MAP | APUS_RIGHT_TRANSFER);
-  int64_t mapped = apus_shm_map((apus_handle_t)shm, 0, APUS_VM_PROT_READ | APUS_VM_PROT_WRITE);
-  if (apus_is_error(sent) || apus_is_error(mapped)) return apus_is_error(sent) ? sent : mapped;
-  client->buffer = (uint8_t *)(uintptr_t)mapped;
+  struct shared_buffer buffer;
+  int64_t made = shared_buffer_create(&buffer, buffer_size);
+  if (made != 0) return made;
+  client->buffer = buffer.data;
   client->size = buffer_size;
-  client->shm = (apus_handle_t)shm;
+  client->shm = buffer.shm;
   struct apus_fs_attach_buffer_request request;
   memset(&request, 0, sizeof request);
   request.header.op = APUS_FS_OP_ATTACH_BUFFER;
   request.buffer_size = buffer_size;
-  uint32_t handle = (uint32_t)sent;
+  uint32_t handle = buffer.to_send;
   union fs_reply reply;
   return exchange(client, &request.header, sizeof request, &handle, 1, &reply);
 }

@@ -72,12 +72,15 @@ static int64_t start_and_wait(const char *path, const char *args, size_t args_le
 }
 
 /* Which driver serves a device, by PCI ids. virtio-blk: 1042 is the modern id, 1001
- * the transitional one (QEMU's default, which also speaks virtio 1.0). */
+ * the transitional one (QEMU's default, which also speaks virtio 1.0); virtio-net:
+ * 1041 and 1000 (netd is the card's driver and the network server in one). */
 struct driver { uint16_t vendor, device; const char *path, *name_prefix; };
 static struct driver drivers[] = {
   {0, 0, NULL, "test"}, /* --driver= */
   {0x1af4, 0x1042, "services/blkdevd", "block"},
   {0x1af4, 0x1001, "services/blkdevd", "block"},
+  {0x1af4, 0x1041, "services/netd", "net"},
+  {0x1af4, 0x1000, "services/netd", "net"},
 };
 
 static unsigned hex_value(const char *text, unsigned digits) {

@@ -463,6 +463,7 @@ _Static_assert(offsetof(struct apus_device_info, bar_size) == 24, "abigen: offse
 #define APUS_SYS_CONSOLE_READ 34
 #define APUS_SYS_CONSOLE_FOREGROUND 35
 #define APUS_SYS_ENDPOINT_LABEL 36
+#define APUS_SYS_ENDPOINT_TIMER 37
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -849,6 +850,22 @@ int64_t apus_console_foreground(apus_handle_t console, apus_handle_t process);
  * APUS_ERR_NOT_FOUND (No protocol in spec/ has that name.)
  */
 int64_t apus_endpoint_label(apus_handle_t endpoint, const uint8_t *name, uint64_t name_len);
+
+/**
+ * Arms a one-shot timer on an endpoint: at `deadline` (nanoseconds since boot, as
+ * time_now counts) the kernel posts bit `key` on the endpoint the way a device
+ * interrupt is posted (the receiver gets an ipc_recv_flags interrupt message holding
+ * the bits), so a server waits for requests, interrupts and its own timeouts in one
+ * receive. Arming a key that is armed moves its deadline; deadline 0 cancels it. Timers
+ * fire on the scheduler's tick (10 ms), at the first tick at or after the deadline; one
+ * already past fires at the next tick. A timer does not keep an endpoint's receivers
+ * waiting when no writer is left. Errors: APUS_ERR_BAD_HANDLE (endpoint is not a
+ * handle.); APUS_ERR_WRONG_HANDLE_KIND (endpoint is not an endpoint handle.);
+ * APUS_ERR_ACCESS_DENIED (endpoint lacks read.); APUS_ERR_INVALID_ARGUMENT (key is
+ * above 63.); APUS_ERR_NO_MEMORY (As many timers are armed as the kernel keeps (64 in
+ * all, 4 per endpoint).)
+ */
+int64_t apus_endpoint_timer(apus_handle_t endpoint, uint32_t key, uint64_t deadline);
 
 #ifdef __cplusplus
 }

@@ -200,6 +200,11 @@ static const struct apus_fuzz_call apus_fuzz_calls[] = {
     {"name", APUS_FUZZ_IN, 2, -1, 8, 1, 0, 0x0, 0x0ull},
     {"name_len", APUS_FUZZ_SCALAR, -1, 1, 8, 0, 0, 0x0, 0x0ull},
   }},
+  {37, "endpoint_timer", 0, 0, 0, 3, 0x1e8ull, {
+    {"endpoint", APUS_FUZZ_HANDLE, -1, -1, 4, 0, 4, 0x1, 0x0ull},
+    {"key", APUS_FUZZ_SCALAR, -1, -1, 4, 0, 0, 0x0, 0x0ull},
+    {"deadline", APUS_FUZZ_SCALAR, -1, -1, 8, 0, 0, 0x0, 0x0ull},
+  }},
 };
-#define APUS_FUZZ_CALL_COUNT 37
+#define APUS_FUZZ_CALL_COUNT 38
 #endif

@@ -78,6 +78,8 @@ func apus_console_read(_ console: UInt32, _ buf: UnsafeMutablePointer<UInt8>?, _
 func apus_console_foreground(_ console: UInt32, _ process: UInt32) -> Int64
 @_extern(c, "apus_endpoint_label")
 func apus_endpoint_label(_ endpoint: UInt32, _ name: UnsafePointer<UInt8>?, _ name_len: UInt64) -> Int64
+@_extern(c, "apus_endpoint_timer")
+func apus_endpoint_timer(_ endpoint: UInt32, _ key: UInt32, _ deadline: UInt64) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -734,6 +736,24 @@ public enum Sys {
   /// - Throws `.notFound`: No protocol in spec/ has that name.
   public static func endpointLabel(endpoint: borrowing EndpointHandle, name: UnsafeBufferPointer<UInt8>) throws(AbiError) {
     _ = try check(apus_endpoint_label(endpoint.raw, name.baseAddress, UInt64(name.count)))
+  }
+
+  /// endpoint_timer: Arms a one-shot timer on an endpoint: at `deadline` (nanoseconds
+  /// since boot, as time_now counts) the kernel posts bit `key` on the endpoint the way
+  /// a device interrupt is posted (the receiver gets an ipc_recv_flags interrupt
+  /// message holding the bits), so a server waits for requests, interrupts and its own
+  /// timeouts in one receive. Arming a key that is armed moves its deadline; deadline 0
+  /// cancels it. Timers fire on the scheduler's tick (10 ms), at the first tick at or
+  /// after the deadline; one already past fires at the next tick. A timer does not keep
+  /// an endpoint's receivers waiting when no writer is left.
+  /// - Throws `.badHandle`: endpoint is not a handle.
+  /// - Throws `.wrongHandleKind`: endpoint is not an endpoint handle.
+  /// - Throws `.accessDenied`: endpoint lacks read.
+  /// - Throws `.invalidArgument`: key is above 63.
+  /// - Throws `.noMemory`: As many timers are armed as the kernel keeps (64 in all, 4
+  /// per endpoint).
+  public static func endpointTimer(endpoint: borrowing EndpointHandle, key: UInt32, deadline: UInt64) throws(AbiError) {
+    _ = try check(apus_endpoint_timer(endpoint.raw, key, deadline))
   }
 
   /// A raw result: the value, or the error it encodes.

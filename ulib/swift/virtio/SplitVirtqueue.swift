@@ -60,13 +60,25 @@ public final class SplitVirtqueue {
     memory.write16(at + 14, next)
   }
 
-  /// Offers the chain starting at `head` to the device and tells it.
-  public func submit(_ head: UInt16) {
+  /// Offers the chain starting at `head` to the device and, unless `notify` is false
+  /// (a batch: call notify() after the last), tells it.
+  public func submit(_ head: UInt16, notify: Bool = true) {
     let ring = Self.availableOffset
     memory.write16(ring + 4 + UInt(availableIndex % size) * 2, head)
     availableIndex &+= 1
     memory.write16(ring + 2, availableIndex)  // after the entry: x86 keeps stores in order
+    if notify { self.notify() }
+  }
+
+  /// Tells the device that the available ring has new entries.
+  public func notify() {
     notifyAddress.write16(0, queueIndex)
+  }
+
+  /// Asks the device not to interrupt when it uses this queue's buffers (the driver
+  /// polls the used ring when it needs to, as a NIC's transmit queue does).
+  public func suppressInterrupts() {
+    memory.write16(Self.availableOffset, 1)  // VIRTQ_AVAIL_F_NO_INTERRUPT
   }
 
   /// The next chain the device finished: its head and the bytes it wrote; nil when

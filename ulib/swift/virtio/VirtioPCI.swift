@@ -3,7 +3,7 @@
 // configuration, the notification area and the device-specific configuration, and
 // the driver maps those BARs (device_map_bar) and talks to them. Legacy-only devices
 // (no such capabilities) are refused: they speak the pre-1.0 I/O-port interface,
-// which Apus never grants. Shared by every virtio driver (blkdevd; netd next).
+// which Apus never grants. Shared by every virtio driver (blkdevd, netd).
 
 public enum VirtioStatus {
   public static let acknowledge: UInt8 = 1
@@ -26,6 +26,20 @@ public enum VirtioError: Error {
   case featuresRejected
   case queueUnavailable
   case noInterruptVector
+}
+
+extension VirtioError {
+  /// For a driver's log line: "BLK: 00:04.0 <explanation>: refused".
+  public var explanation: String {
+    switch self {
+    case .legacyOnly: "offers only the legacy virtio interface"
+    case .missingCapability: "lacks a virtio 1.0 capability"
+    case .featuresRejected: "rejected the features"
+    case .queueUnavailable: "has no usable queues"
+    case .noInterruptVector: "cannot interrupt through MSI-X"
+    case .grantRefused(let abi): "a device grant was refused (error \(abi.rawValue))"
+    }
+  }
 }
 
 public final class VirtioPCI {
