@@ -35,7 +35,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
     -isystem $(shell $(CLANG) -print-resource-dir)/include -I ulib/include -I ulib/generated
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
-USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs bench/pkg tests/edge \
+USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs bench/pkg bench/net tests/edge \
     tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto tests/sysfuzz tests/protofuzz tests/timers tests/netclient services/svcman services/blkdevd services/fsd services/pkgd services/netd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
@@ -290,7 +290,8 @@ debug: $(ISO)
 # Benchmarks: the guest TSC counts instructions under -icount shift=0, so the figures
 # are the same on every run and machine (DESIGN.md §7).
 # The block and filesystem benchmarks use a scratch disk, freshly formatted; blk_read_seq_wall comes from a second boot
-# without -icount, because MB/s needs the host's clock.
+# without -icount, because MB/s needs the host's clock, and udp_echo_rtt_wall from a third
+# (tools/udp_echo_rtt.py: a host socket times round trips through udpecho).
 BENCH_MEDIA := $(OUT)/bench-media.img
 $(BENCH_MEDIA): $(OUT)/apps/hello $(MKPKG) keys/test-signing.key
 	rm -rf $(OUT)/bench-pkg $(OUT)/bench-media && mkdir -p $(OUT)/bench-pkg/bin $(OUT)/bench-pkg/share $(OUT)/bench-media
@@ -300,14 +301,15 @@ $(BENCH_MEDIA): $(OUT)/apps/hello $(MKPKG) keys/test-signing.key
 	  --key keys/test-signing.key -o $(OUT)/bench-media/bench-1.0.pkg
 	rm -f $@ && mke2fs -q -t ext2 -d $(OUT)/bench-media $@ 8M
 
-bench: $(ISO) $(BENCH_MEDIA)
+bench: $(ISO) $(BENCH_MEDIA) $(DISK_IMG) $(MEDIA_IMG)
 	@rm -f $(OUT)/bench-disk.img && mke2fs -q -t ext2 $(OUT)/bench-disk.img 64M
-	@tools/run_qemu.sh --iso $(ISO) --icount --timeout 300 --disk $(OUT)/bench-disk.img --disk-ro $(BENCH_MEDIA) --cmdline bench > $(OUT)/bench.log; status=$$?; \
+	@tools/run_qemu.sh --iso $(ISO) --icount --timeout 300 --disk $(OUT)/bench-disk.img --disk-ro $(BENCH_MEDIA) --net --cmdline bench > $(OUT)/bench.log 2>&1; status=$$?; \
 	  grep '^BENCH ' $(OUT)/bench.log; \
 	  if [ $$status -ne 33 ]; then echo "bench: QEMU exited $$status; log in $(OUT)/bench.log"; exit 1; fi
 	@tools/run_qemu.sh --iso $(ISO) --timeout 120 --disk $(OUT)/bench-disk.img --cmdline "run=bench/block,wall" > $(OUT)/bench-wall.log; status=$$?; \
 	  grep '^BENCH ' $(OUT)/bench-wall.log; \
 	  if [ $$status -ne 33 ]; then echo "bench: QEMU exited $$status; log in $(OUT)/bench-wall.log"; exit 1; fi
+	@$(PYTHON) tools/udp_echo_rtt.py $(DISK_IMG) $(MEDIA_IMG)
 
 # The syscall fuzzer, long (issue 14): `make fuzz CALLS=1000000 [SEED=N]`; a random
 # seed unless one is given. Findings (with their seed and call number) are the

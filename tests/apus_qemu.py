@@ -117,6 +117,7 @@ def boot(
     readonly_disks: list[Path] | None = None,
     timeout: int = DEFAULT_TIMEOUT,
     qemu_args: list[str] | None = None,
+    runner_args: list[str] | None = None,
 ) -> BootResult:
     """Boots the ISO once; `name` names the log file (usually the test's name)."""
     if not ISO.is_file():
@@ -136,6 +137,7 @@ def boot(
         args += ["--disk", str(each)]
     for each in readonly_disks or []:
         args += ["--disk-ro", str(each)]
+    args += runner_args or []  # --net, ...
     if qemu_args:
         args += ["--", *qemu_args]
     started = time.monotonic()

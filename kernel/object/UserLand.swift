@@ -18,7 +18,7 @@ enum UserLand {
     for option in options { arguments += option + [0] }
     for program in programs { arguments += program + [0] }
     if bench {
-      for program in ["bench/syscalls", "bench/block", "bench/fs", "bench/pkg"] as [StaticString] {
+      for program in ["bench/syscalls", "bench/block", "bench/fs", "bench/pkg", "bench/net"] as [StaticString] {
         arguments += program.withUTF8Buffer { Array($0) } + [0]
       }
     }

@@ -68,5 +68,8 @@ struct ArpCache {
   }
 
   /// The earliest moment a query must be repeated or given up.
-  var nextDeadline: UInt64? { queries.map { $0.nextTry }.min() }
+  var nextDeadline: UInt64? {
+    guard !queries.isEmpty else { return nil }
+    return queries.map { $0.nextTry }.min()
+  }
 }

@@ -51,6 +51,9 @@ struct NetService: NetProtocol.Server {
   private var pings = [PendingPing?](repeating: nil, count: pingLimit)
   private var nextEphemeral = firstEphemeralPort
   private var armedDeadline: UInt64 = 0
+  /// No receive or ping times out before this (it may be early: a receive answered
+  /// sooner leaves it behind, and costs one early wake-up, not a scan per message).
+  private var earliest = UInt64.max
 
   init(stack: NetworkStack, endpoint: UInt32) {
     self.stack = stack
@@ -145,6 +148,7 @@ struct NetService: NetProtocol.Server {
     guard let deferred = DeferredReply.detach(op: request.header.op, id: request.header.id) else { return .badRequest }
     let deadline = request.timeoutMs == 0 ? 0 : Sys.timeNow() + UInt64(request.timeoutMs) * 1_000_000
     sockets[slot].waiting = WaitingReceive(reply: deferred, offset: request.bufferOffset, capacity: request.capacity, deadline: deadline)
+    if deadline != 0 { earliest = min(earliest, deadline) }
     return .ok  // goes nowhere: the detached reply answers
   }
 
@@ -167,6 +171,7 @@ struct NetService: NetProtocol.Server {
     let timeout = UInt64(request.timeoutMs == 0 ? 1000 : request.timeoutMs) * 1_000_000
     pings[slot] = PendingPing(reply: deferred, address: request.address, sequence: request.sequence, sentAt: now,
                               deadline: now + timeout)
+    earliest = min(earliest, now + timeout)
     return .ok  // goes nowhere: the detached reply answers
   }
 
@@ -232,24 +237,41 @@ struct NetService: NetProtocol.Server {
 
   /// Answers receives and pings whose time is up.
   mutating func expire(now: UInt64) {
+    guard now >= earliest else { return }
+    earliest = UInt64.max
     for index in 0..<sockets.count {
-      if let waiting = sockets[index].waiting, waiting.deadline != 0, waiting.deadline <= now { answerWaiting(index, status: .timedOut) }
+      guard let deadline = sockets[index].waiting?.deadline, deadline != 0 else { continue }
+      if deadline <= now { answerWaiting(index, status: .timedOut) } else { earliest = min(earliest, deadline) }
     }
     for index in 0..<pings.count {
-      if let ping = pings[index], ping.deadline <= now {
+      guard let ping = pings[index] else { continue }
+      if ping.deadline <= now {
         pings[index] = nil
         ping.reply.answer(NetProtocol.PingReply.self, status: NetProtocol.Status.timedOut.rawValue)
+      } else {
+        earliest = min(earliest, ping.deadline)
       }
     }
   }
 
+  /// After every message: answers what finished, times out what is due (reading the
+  /// clock only when something can be due) and re-arms the timer.
+  mutating func housekeeping() {
+    settleCompletions()
+    if stack.nextDeadline != nil || earliest != UInt64.max {
+      let now = Sys.timeNow()
+      stack.expire(now: now)
+      expire(now: now)
+      settleCompletions()
+    }
+    armTimer()
+  }
+
   /// Arms the endpoint timer for the earliest deadline of all (`also`: the caller's).
   mutating func armTimer(also: UInt64? = nil) {
-    var earliest = also ?? UInt64.max
-    if let arp = stack.nextDeadline { earliest = min(earliest, arp) }
-    for socket in sockets { if let waiting = socket.waiting, waiting.deadline != 0 { earliest = min(earliest, waiting.deadline) } }
-    for ping in pings { if let ping { earliest = min(earliest, ping.deadline) } }
-    let deadline = earliest == UInt64.max ? 0 : earliest
+    var next = min(also ?? UInt64.max, earliest)
+    if let arp = stack.nextDeadline { next = min(next, arp) }
+    let deadline = next == UInt64.max ? 0 : next
     guard deadline != armedDeadline else { return }
     armedDeadline = deadline
     _ = apus_endpoint_timer(endpoint, Self.timerKey, deadline)

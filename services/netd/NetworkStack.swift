@@ -73,7 +73,8 @@ final class NetworkStack {
   /// One frame from the card.
   func receive(_ frame: PacketBytes, now: UInt64) -> Arrival {
     counters.framesReceived += 1
-    guard frame.count >= Self.ethernetHeader else {
+    // No real card delivers more than the MTU allows (the receive buffers are larger).
+    guard frame.count >= Self.ethernetHeader, frame.count <= VirtioNet.maximumFrame else {
       counters.droppedMalformed += 1
       return .nothing
     }

@@ -126,11 +126,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
       service.sender = received.sender
       length = NetProtocol.serve(&service, request: request, handles: &handles, reply: reply, replyHandles: &replyHandles)
     }
-    let now = Sys.timeNow()
-    stack.expire(now: now)
-    service.expire(now: now)
-    service.settleCompletions()
-    service.armTimer()
+    service.housekeeping()
     return length
   }
   print("NETD: stopped (error \(stopped.rawValue))")

@@ -1,12 +1,13 @@
 """Issue 14: protocol fuzzers generated from spec/ (apus/protocol_fuzz.h). Each server —
-svcman (registry), blkdevd (block, on a scratch disk), fsd (fs), pkgd (pkg) — gets
+svcman (registry), blkdevd (block, on a scratch disk), fsd (fs), pkgd (pkg), netd (net,
+on QEMU's user network) — gets
 messages with known and unknown ops, short and over-long bodies, random fields, stale
 ids and missing or extra handles; every reply must carry a status the spec declares
 for that op, and the server must still serve a well-formed request after each."""
 from apus_qemu import EXIT_CLEAN_HALT
 from ext2image import e2fsck, make_image, with_programs
 
-PROTOCOLS = ("registry", "block", "fs", "pkg")
+PROTOCOLS = ("registry", "block", "fs", "pkg", "net")
 
 
 def test_every_server_survives_fuzzed_messages(qemu, disk_image, tmp_path):
@@ -14,7 +15,7 @@ def test_every_server_survives_fuzzed_messages(qemu, disk_image, tmp_path):
     scratch = disk_image(8 << 20, "-scratch")
     # Seed 1 found fs's undeclared unlink and rename statuses (issue 14's findings).
     runs = " ".join(f"run=tests/protofuzz,seed=1,messages=3000,only={name}" for name in PROTOCOLS)
-    result = qemu(disks=[system, scratch], cmdline=runs, timeout=300)
+    result = qemu(disks=[system, scratch], cmdline=runs, timeout=300, runner_args=["--net"])
     findings = [line for line in result.lines if "FINDING" in line]
     assert not findings, result.report("findings:\n" + "\n".join(findings))
     for name in PROTOCOLS:

@@ -37,7 +37,8 @@ def test_ping_sockets_and_udp_echo(request, disk_image, tmp_path):
     peer.bind(("127.0.0.1", 0))
     peer.settimeout(0.2)
     stop = threading.Event()
-    threading.Thread(target=host_peer, args=(peer, stop), daemon=True).start()
+    peer_thread = threading.Thread(target=host_peer, args=(peer, stop), daemon=True)
+    peer_thread.start()
     cmdline = " ".join([
         "run=/bin/net",
         f"run=/bin/ping,{GATEWAY},3",
@@ -64,6 +65,7 @@ def test_ping_sockets_and_udp_echo(request, disk_image, tmp_path):
     finally:
         stop.set()
         result = session.finish()
+        peer_thread.join(5)
         peer.close()
 
     result.expect_match(r"NET: found virtio-net 00:0[0-9a-f]\.0 mac=52:54:00:12:34:56 rx=\d+ tx=\d+")

@@ -1,10 +1,12 @@
 /* protofuzz: the protocol fuzzer (issue 14). For each server — the registry (svcman),
- * block0 (blkdevd), fs (fsd), pkg (pkgd) — it sends messages generated from the
+ * block0 (blkdevd), fs (fsd), pkg (pkgd), net0 (netd) — it sends messages generated from the
  * protocol's spec (apus/protocol_fuzz.h, from abigen): known and unknown ops, bodies
  * exactly the request's size, short and over-long, random fields, stale ids, and
  * missing or extra handles. Every reply must carry a status the spec declares for that
  * op (bad_request for malformed ones), and after every message a well-formed request
- * must still be served. Usage: tests/protofuzz seed=N messages=M (per server). */
+ * must still be served. An op whose reply may wait for the outside world (spec:
+ * waits="true": a receive, a ping) is sent only malformed, so the fuzzer never waits.
+ * Usage: tests/protofuzz seed=N messages=M (per server). */
 #include <apus/protocol_fuzz.h>
 #include <block_client.h>
 #include <fs_client.h>
@@ -83,6 +85,12 @@ static int64_t probe_pkg(apus_handle_t server) {
   return exchange(server, sizeof list, NULL, 0);
 }
 
+static int64_t probe_net(apus_handle_t server) {
+  struct apus_net_info_request info = {.header = {.op = APUS_NET_OP_INFO, .id = 1}};
+  memcpy(request, &info, sizeof info);
+  return exchange(server, sizeof info, NULL, 0);
+}
+
 static void fuzz(const struct apus_fuzz_protocol *protocol, apus_handle_t server, probe_fn probe, uint64_t messages) {
   uint64_t served = 0, refused = 0;
   for (uint64_t n = 0; n < messages; n++) {
@@ -96,6 +104,7 @@ static void fuzz(const struct apus_fuzz_protocol *protocol, apus_handle_t server
     case 1: length = size + 1 + pick(sizeof request - size - 1); break;       /* over-long */
     default: break;
     }
+    if (known && op->waits && length >= size) length = pick(size); /* never a request that may wait */
     /* Fields: mostly small numbers and zeros (offsets, counts, flags that could be
      * right), sometimes anything. */
     for (uint64_t i = 0; i < sizeof request; i += 8) {
@@ -186,6 +195,9 @@ int main(int argc, char **argv) {
     } else if (strcmp(protocol->name, "pkg") == 0) {
       if (registry_lookup(REGISTRY_HANDLE, "pkg", 0, &server) != 0) continue;
       probe = probe_pkg;
+    } else if (strcmp(protocol->name, "net") == 0) {
+      if (registry_lookup(REGISTRY_HANDLE, "net0", 0, &server) != 0) continue;
+      probe = probe_net;
     } else {
       continue;
     }

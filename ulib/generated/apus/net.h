@@ -138,7 +138,10 @@ struct apus_net_stats_reply {
     uint64_t frames_received;
     /** Frames to the card. */
     uint64_t frames_sent;
-    /** Frames too short, or whose length fields disagree with their size. */
+    /**
+     * Frames too short or longer than the MTU allows, or whose fields or lengths are
+     * impossible.
+     */
     uint64_t dropped_malformed;
     /** IPv4 headers, ICMP or UDP packets with a wrong checksum. */
     uint64_t dropped_checksum;
@@ -265,9 +268,9 @@ _Static_assert(_Alignof(struct apus_net_send_to_reply) == 8, "abigen: _Alignof(s
 _Static_assert(offsetof(struct apus_net_send_to_reply, header) == 0, "abigen: offsetof(struct apus_net_send_to_reply, header)");
 
 /**
- * recv_from (op 6): Takes the socket's oldest queued datagram into the shared buffer,
- * waiting for one unless dont_wait (at most timeout_ms milliseconds when that is not
- * 0).
+ * recv_from (op 6, may wait): Takes the socket's oldest queued datagram into the shared
+ * buffer, waiting for one unless dont_wait (at most timeout_ms milliseconds when that
+ * is not 0).
  */
 struct apus_net_recv_from_request {
     struct apus_msg_header header;
@@ -338,8 +341,9 @@ _Static_assert(_Alignof(struct apus_net_close_reply) == 8, "abigen: _Alignof(str
 _Static_assert(offsetof(struct apus_net_close_reply, header) == 0, "abigen: offsetof(struct apus_net_close_reply, header)");
 
 /**
- * ping (op 8, idempotent): Sends one ICMP echo request with size bytes of payload to
- * address and waits for its reply, at most timeout_ms milliseconds (0: one second).
+ * ping (op 8, idempotent, may wait): Sends one ICMP echo request with size bytes of
+ * payload to address and waits for its reply, at most timeout_ms milliseconds (0: one
+ * second).
  */
 struct apus_net_ping_request {
     struct apus_msg_header header;

@@ -10,52 +10,53 @@
 #include <apus/pkg.h>
 #include <apus/registry.h>
 
-struct apus_fuzz_op { uint32_t code; const char *name; uint32_t request_size; uint64_t statuses; };
+/* waits: the reply may wait for an outside event (a datagram, a timeout). */
+struct apus_fuzz_op { uint32_t code; const char *name; uint32_t request_size; uint64_t statuses; int waits; };
 /* bad_request: the status for a message no op accepts (unknown op, too short). */
 struct apus_fuzz_protocol { const char *name; uint32_t op_count; const struct apus_fuzz_op *ops; uint32_t bad_request; };
 
 static const struct apus_fuzz_op apus_fuzz_block_ops[] = {
-  {1, "info", sizeof(struct apus_block_info_request), 0x9ull},
-  {2, "attach_buffer", sizeof(struct apus_block_attach_buffer_request), 0x9ull},
-  {3, "read", sizeof(struct apus_block_read_request), 0x5full},
-  {4, "write", sizeof(struct apus_block_write_request), 0x7full},
-  {5, "flush", sizeof(struct apus_block_flush_request), 0x4bull},
+  {1, "info", sizeof(struct apus_block_info_request), 0x9ull, 0},
+  {2, "attach_buffer", sizeof(struct apus_block_attach_buffer_request), 0x9ull, 0},
+  {3, "read", sizeof(struct apus_block_read_request), 0x5full, 0},
+  {4, "write", sizeof(struct apus_block_write_request), 0x7full, 0},
+  {5, "flush", sizeof(struct apus_block_flush_request), 0x4bull, 0},
 };
 static const struct apus_fuzz_op apus_fuzz_fs_ops[] = {
-  {1, "attach_buffer", sizeof(struct apus_fs_attach_buffer_request), 0x81ull},
-  {2, "open", sizeof(struct apus_fs_open_request), 0x9ffull},
-  {3, "close", sizeof(struct apus_fs_close_request), 0x481ull},
-  {4, "read", sizeof(struct apus_fs_read_request), 0x4d1ull},
-  {5, "write", sizeof(struct apus_fs_write_request), 0xce1ull},
-  {6, "stat", sizeof(struct apus_fs_stat_request), 0x1cbull},
-  {7, "readdir", sizeof(struct apus_fs_readdir_request), 0x4c9ull},
-  {8, "mkdir", sizeof(struct apus_fs_mkdir_request), 0x9efull},
-  {9, "unlink", sizeof(struct apus_fs_unlink_request), 0xbcbull},
-  {10, "rename", sizeof(struct apus_fs_rename_request), 0x9efull},
-  {11, "sync", sizeof(struct apus_fs_sync_request), 0xc1ull},
-  {12, "truncate", sizeof(struct apus_fs_truncate_request), 0xcd1ull},
-  {13, "fsync", sizeof(struct apus_fs_fsync_request), 0x4c1ull},
+  {1, "attach_buffer", sizeof(struct apus_fs_attach_buffer_request), 0x81ull, 0},
+  {2, "open", sizeof(struct apus_fs_open_request), 0x9ffull, 0},
+  {3, "close", sizeof(struct apus_fs_close_request), 0x481ull, 0},
+  {4, "read", sizeof(struct apus_fs_read_request), 0x4d1ull, 0},
+  {5, "write", sizeof(struct apus_fs_write_request), 0xce1ull, 0},
+  {6, "stat", sizeof(struct apus_fs_stat_request), 0x1cbull, 0},
+  {7, "readdir", sizeof(struct apus_fs_readdir_request), 0x4c9ull, 0},
+  {8, "mkdir", sizeof(struct apus_fs_mkdir_request), 0x9efull, 0},
+  {9, "unlink", sizeof(struct apus_fs_unlink_request), 0xbcbull, 0},
+  {10, "rename", sizeof(struct apus_fs_rename_request), 0x9efull, 0},
+  {11, "sync", sizeof(struct apus_fs_sync_request), 0xc1ull, 0},
+  {12, "truncate", sizeof(struct apus_fs_truncate_request), 0xcd1ull, 0},
+  {13, "fsync", sizeof(struct apus_fs_fsync_request), 0x4c1ull, 0},
 };
 static const struct apus_fuzz_op apus_fuzz_net_ops[] = {
-  {1, "info", sizeof(struct apus_net_info_request), 0x3ull},
-  {2, "stats", sizeof(struct apus_net_stats_request), 0x3ull},
-  {3, "attach_buffer", sizeof(struct apus_net_attach_buffer_request), 0x103ull},
-  {4, "bind", sizeof(struct apus_net_bind_request), 0x113ull},
-  {5, "send_to", sizeof(struct apus_net_send_to_request), 0x12full},
-  {6, "recv_from", sizeof(struct apus_net_recv_from_request), 0x1cfull},
-  {7, "close", sizeof(struct apus_net_close_request), 0xbull},
-  {8, "ping", sizeof(struct apus_net_ping_request), 0x163ull},
+  {1, "info", sizeof(struct apus_net_info_request), 0x3ull, 0},
+  {2, "stats", sizeof(struct apus_net_stats_request), 0x3ull, 0},
+  {3, "attach_buffer", sizeof(struct apus_net_attach_buffer_request), 0x103ull, 0},
+  {4, "bind", sizeof(struct apus_net_bind_request), 0x113ull, 0},
+  {5, "send_to", sizeof(struct apus_net_send_to_request), 0x12full, 0},
+  {6, "recv_from", sizeof(struct apus_net_recv_from_request), 0x1cfull, 1},
+  {7, "close", sizeof(struct apus_net_close_request), 0xbull, 0},
+  {8, "ping", sizeof(struct apus_net_ping_request), 0x163ull, 1},
 };
 static const struct apus_fuzz_op apus_fuzz_pkg_ops[] = {
-  {1, "attach_buffer", sizeof(struct apus_pkg_attach_buffer_request), 0x401ull},
-  {2, "install", sizeof(struct apus_pkg_install_request), 0xfffull},
-  {3, "remove", sizeof(struct apus_pkg_remove_request), 0x503ull},
-  {4, "list", sizeof(struct apus_pkg_list_request), 0x501ull},
-  {5, "info", sizeof(struct apus_pkg_info_request), 0x403ull},
+  {1, "attach_buffer", sizeof(struct apus_pkg_attach_buffer_request), 0x401ull, 0},
+  {2, "install", sizeof(struct apus_pkg_install_request), 0xfffull, 0},
+  {3, "remove", sizeof(struct apus_pkg_remove_request), 0x503ull, 0},
+  {4, "list", sizeof(struct apus_pkg_list_request), 0x501ull, 0},
+  {5, "info", sizeof(struct apus_pkg_info_request), 0x403ull, 0},
 };
 static const struct apus_fuzz_op apus_fuzz_registry_ops[] = {
-  {1, "add", sizeof(struct apus_registry_add_request), 0x3bull},
-  {2, "lookup", sizeof(struct apus_registry_lookup_request), 0x27ull},
+  {1, "add", sizeof(struct apus_registry_add_request), 0x3bull, 0},
+  {2, "lookup", sizeof(struct apus_registry_lookup_request), 0x27ull, 0},
 };
 
 static const struct apus_fuzz_protocol apus_fuzz_protocols[] = {

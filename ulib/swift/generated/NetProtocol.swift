@@ -215,7 +215,8 @@ public enum NetProtocol {
     public var framesReceived: UInt64
     /// Frames to the card.
     public var framesSent: UInt64
-    /// Frames too short, or whose length fields disagree with their size.
+    /// Frames too short or longer than the MTU allows, or whose fields or lengths are
+    /// impossible.
     public var droppedMalformed: UInt64
     /// IPv4 headers, ICMP or UDP packets with a wrong checksum.
     public var droppedChecksum: UInt64

@@ -87,7 +87,7 @@ struct CHeaderEmitter {
     emitTypes(spec.types, scope, out)
     section(out, "Messages: each request and reply starts with struct apus_msg_header.")
     for op in spec.ops {
-      out.doc("\(op.name) (op \(op.code)\(op.idempotent ? ", idempotent" : "")): \(op.doc)", style: .c)
+      out.doc("\(op.name) (op \(op.code)\(op.idempotent ? ", idempotent" : "")\(op.waits ? ", may wait" : "")): \(op.doc)", style: .c)
       for (suffix, fields) in [("request", op.request), ("reply", op.reply)] {
         let layout = scope.layout.messageLayout(name: "\(op.name)_\(suffix)", fields: fields)
         emitStruct(name: "\(op.name)_\(suffix)", doc: "", fields: [Self.headerField] + fields, layout: layout, scope, out)

@@ -56,6 +56,7 @@ struct MarkdownEmitter {
     md.append("")
     for op in spec.ops {
       md += ["### \(op.name)", "", op.doc, ""]
+      if op.waits { md += ["The reply may wait for an outside event (a datagram, a timeout).", ""] }
       for (title, fields) in [("Request", op.request), ("Reply", op.reply)] {
         let layout = scope.layout.messageLayout(name: op.name, fields: fields)
         md += ["\(title): `\(scope.cStruct("\(op.name)_\(title.lowercased())"))`, \(layout.size) bytes.", ""]

@@ -2,7 +2,8 @@
 // (user/tests/protofuzz.c): each op's code, request size and the statuses its reply
 // may carry — ok, the errors the spec declares for it, and bad_request, which the
 // generated server answers for any malformed message (too short, unknown op) before
-// an op's own checks run.
+// an op's own checks run. An op that waits (spec: waits="true") is marked, so the
+// fuzzer, which waits for every reply, can leave it out.
 
 struct ProtocolFuzzEmitter {
   let specs: SpecSet
@@ -16,7 +17,8 @@ struct ProtocolFuzzEmitter {
     out.line("#define APUS_PROTOCOL_FUZZ_H")
     for spec in specs.protocols { out.line("#include <apus/\(spec.name).h>") }
     out.line()
-    out.line("struct apus_fuzz_op { uint32_t code; const char *name; uint32_t request_size; uint64_t statuses; };")
+    out.line("/* waits: the reply may wait for an outside event (a datagram, a timeout). */")
+    out.line("struct apus_fuzz_op { uint32_t code; const char *name; uint32_t request_size; uint64_t statuses; int waits; };")
     out.line("/* bad_request: the status for a message no op accepts (unknown op, too short). */")
     out.line("struct apus_fuzz_protocol { const char *name; uint32_t op_count; const struct apus_fuzz_op *ops; uint32_t bad_request; };")
     out.line()
@@ -29,7 +31,7 @@ struct ProtocolFuzzEmitter {
         for use in op.errors {
           if let code = spec.statuses.first(where: { $0.name == use.name })?.code { mask |= 1 << UInt64(code) }
         }
-        out.line("  {\(op.code), \"\(op.name)\", sizeof(struct \(GeneratedText.cPrefix)_\(spec.name)_\(op.name)_request), 0x\(String(mask, radix: 16))ull},")
+        out.line("  {\(op.code), \"\(op.name)\", sizeof(struct \(GeneratedText.cPrefix)_\(spec.name)_\(op.name)_request), 0x\(String(mask, radix: 16))ull, \(op.waits ? 1 : 0)},")
       }
       out.line("};")
     }

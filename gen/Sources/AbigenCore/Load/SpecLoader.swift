@@ -123,7 +123,7 @@ public enum SpecLoader {
     let ops = root.children(named: "op").map { op in
       OpDecl(
         name: reader.string(op, "name"), code: reader.int(op, "code"), since: reader.int(op, "since"),
-        idempotent: reader.bool(op, "idempotent"), doc: reader.doc(op),
+        idempotent: reader.bool(op, "idempotent"), waits: reader.bool(op, "waits"), doc: reader.doc(op),
         request: fields(op.child(named: "request"), &reader),
         reply: fields(op.child(named: "reply"), &reader),
         shm: op.child(named: "shm").map { shm in

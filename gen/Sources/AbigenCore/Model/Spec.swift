@@ -177,6 +177,8 @@ public struct OpDecl: Sendable {
   public let code: Int
   public let since: Int
   public let idempotent: Bool
+  /// The reply may wait for something outside the server (a datagram, a timeout).
+  public let waits: Bool
   public let doc: String
   public let request: [FieldDecl]
   public let reply: [FieldDecl]

@@ -6,13 +6,14 @@
 #define APUS_PROTOCOL_FUZZ_H
 #include <apus/widget.h>
 
-struct apus_fuzz_op { uint32_t code; const char *name; uint32_t request_size; uint64_t statuses; };
+/* waits: the reply may wait for an outside event (a datagram, a timeout). */
+struct apus_fuzz_op { uint32_t code; const char *name; uint32_t request_size; uint64_t statuses; int waits; };
 /* bad_request: the status for a message no op accepts (unknown op, too short). */
 struct apus_fuzz_protocol { const char *name; uint32_t op_count; const struct apus_fuzz_op *ops; uint32_t bad_request; };
 
 static const struct apus_fuzz_op apus_fuzz_widget_ops[] = {
-  {1, "fetch", sizeof(struct apus_widget_fetch_request), 0x7ull},
-  {2, "ping", sizeof(struct apus_widget_ping_request), 0x3ull},
+  {1, "fetch", sizeof(struct apus_widget_fetch_request), 0x7ull, 1},
+  {2, "ping", sizeof(struct apus_widget_ping_request), 0x3ull, 0},
 };
 
 static const struct apus_fuzz_protocol apus_fuzz_protocols[] = {

@@ -48,7 +48,7 @@ _Static_assert(offsetof(struct apus_widget_part, weight) == 4, "abigen: offsetof
 
 /* ---- Messages: each request and reply starts with struct apus_msg_header. */
 
-/** fetch (op 1, idempotent): Fetches parts into the buffer. */
+/** fetch (op 1, idempotent, may wait): Fetches parts into the buffer. */
 struct apus_widget_fetch_request {
     struct apus_msg_header header;
     /** Which widget. */
