@@ -277,7 +277,7 @@ $(ISO): $(KERNEL_ELF) $(SYMBOL_MODULE) $(INITRD) boot/grub.cfg | $(DEPS_STAMP)
 # --- running ------------------------------------------------------------------------
 # QEMU exits 33 when the kernel halts cleanly (isa-debug-exit, DESIGN.md §3).
 run: $(ISO) $(DISK_IMG) $(MEDIA_IMG)
-	@tools/run_qemu.sh --iso $(ISO) --disk $(DISK_IMG) --disk-ro $(MEDIA_IMG) --cmdline "run=/bin/sh" $(RUN_ARGS); status=$$?; \
+	@tools/run_qemu.sh --iso $(ISO) --disk $(DISK_IMG) --disk-ro $(MEDIA_IMG) --net --cmdline "run=/bin/sh" $(RUN_ARGS); status=$$?; \
 	  if [ $$status -eq 33 ]; then echo "run: kernel halted cleanly"; \
 	  else echo "run: QEMU exited $$status (35 = kernel panic)"; exit 1; fi
 
