@@ -76,6 +76,8 @@ struct BootOptions {
         options.traceIpc = true
       } else if key.elementsEqual("run".utf8) && !value.isEmpty {
         options.run.append(Array(value))
+      } else if key.elementsEqual("chaos".utf8) {
+        if !FaultInjection.configure(value) { kprint("CMDLINE: malformed chaos option \"\(escaping: token)\" ignored") }
       } else if key.elementsEqual("init".utf8) && !value.isEmpty {
         options.initOptions.append(Array("--".utf8) + Array(value))
       } else if key.elementsEqual("test".utf8) {

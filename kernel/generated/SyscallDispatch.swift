@@ -44,6 +44,7 @@ enum SyscallNumber: UInt64 {
   case consoleForeground = 35
   case endpointLabel = 36
   case endpointTimer = 37
+  case processWatch = 38
 }
 
 /// The registers the syscall entry saved: the number (rax) and the six argument
@@ -453,6 +454,19 @@ protocol SyscallHandlers {
   /// - noMemory: As many timers are armed as the kernel keeps (64 in all, 4 per
   /// endpoint).
   mutating func endpointTimer(endpoint: HandleEntry<Object>, key: UInt32, deadline: UInt64) throws(AbiError)
+
+  /// process_watch (38): Asks to hear when a process ends: the kernel posts bit `key`
+  /// on the endpoint the way a device interrupt is posted (ipc_recv_flags interrupt),
+  /// once, after the process has ended and its handles are closed; process_wait then
+  /// reports how without waiting. A process that has ended already is posted at once.
+  /// So a supervisor waits for the deaths of all its servers, its timers and its
+  /// requests in one receive.
+  /// - badHandle: process or endpoint is not a handle.
+  /// - wrongHandleKind: process is not a process handle or endpoint not an endpoint.
+  /// - accessDenied: process lacks wait, or endpoint lacks write.
+  /// - invalidArgument: key is interrupt_keys or more.
+  /// - noMemory: The process has as many watchers as it keeps (4).
+  mutating func processWatch(process: HandleEntry<Object>, endpoint: HandleEntry<Object>, key: UInt32) throws(AbiError)
 }
 
 /// Runs one system call from the registers the entry saved (read in place: this is the
@@ -884,6 +898,17 @@ func dispatchSyscall<Handlers: SyscallHandlers>(_ registers: UnsafePointer<Sysca
       } catch {
         return SyscallResult.rejected(error, by: call, &handlers)
       }
+    case 38:  // process_watch
+      let call = SyscallNumber.processWatch
+      do throws(AbiError) {
+        let process = try SyscallResult.handle(registers.pointee.arg0, kind: .process, rights: Rights.wait, &handlers)
+        let endpoint = try SyscallResult.handle(registers.pointee.arg1, kind: .endpoint, rights: Rights.write, &handlers)
+        let key = UInt32(truncatingIfNeeded: registers.pointee.arg2)
+        try handlers.processWatch(process: process, endpoint: endpoint, key: key)
+        return 0
+      } catch {
+        return SyscallResult.rejected(error, by: call, &handlers)
+      }
     default:
       return SyscallResult.failure(.noSuchCall)
   }
@@ -931,6 +956,7 @@ extension SyscallNumber {
       case .consoleForeground: error == .badHandle || error == .wrongHandleKind || error == .accessDenied
       case .endpointLabel: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .fault || error == .notFound
       case .endpointTimer: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .noMemory
+      case .processWatch: error == .badHandle || error == .wrongHandleKind || error == .accessDenied || error == .invalidArgument || error == .noMemory
     }
   }
 }

@@ -55,6 +55,7 @@ enum SyscallTrace {
       case 35: "console_foreground"
       case 36: "endpoint_label"
       case 37: "endpoint_timer"
+      case 38: "process_watch"
       default: nil
     }
   }
@@ -95,6 +96,7 @@ enum SyscallTrace {
       case 35: 2
       case 36: 3
       case 37: 3
+      case 38: 3
       default: 0
     }
   }
@@ -196,6 +198,9 @@ enum SyscallTrace {
       case (37, 0): Argument(name: "endpoint", format: .handle)
       case (37, 1): Argument(name: "key", format: .unsigned)
       case (37, 2): Argument(name: "deadline", format: .unsigned)
+      case (38, 0): Argument(name: "process", format: .handle)
+      case (38, 1): Argument(name: "endpoint", format: .handle)
+      case (38, 2): Argument(name: "key", format: .unsigned)
       default: nil
     }
   }

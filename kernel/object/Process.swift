@@ -34,6 +34,8 @@ final class Process: KernelObject {
   private(set) var status = ProcessStatus()
   private(set) var ended = false
   private var waiters = WaitQueue()
+  /// process_watch: endpoints (and key bits) told when it has ended.
+  private var watchers = InlineArray<4, (endpoint: Endpoint?, bit: UInt64)>(repeating: (nil, 0))
   /// `test=audit`: what its system calls returned (kernel/selftest/SyscallAudit.swift).
   var audit = SyscallAudit()
 
@@ -204,6 +206,24 @@ final class Process: KernelObject {
       while let waiter = waiters.pop() { Scheduler.makeReady(waiter) }
     }
     Interrupts.withDisabled { Self.liveCount -= 1 }
+    // The watchers hear of it last, when process_wait no longer waits; the endpoints
+    // are signalled and released outside the lock.
+    let told = lock.withLock { () -> InlineArray<4, (endpoint: Endpoint?, bit: UInt64)> in
+      defer { watchers = InlineArray(repeating: (nil, 0)) }
+      return watchers
+    }
+    for index in 0..<4 { told[index].endpoint?.signal(told[index].bit) }
+  }
+
+  /// process_watch: posts `bit` on `endpoint` when the process has ended (now, if it has).
+  func watch(_ endpoint: Endpoint, bit: UInt64) throws(AbiError) {
+    let now = try lock.withLock { () throws(AbiError) -> Bool in
+      if ended { return true }
+      guard let free = (0..<4).first(where: { watchers[$0].endpoint == nil }) else { throw .noMemory }
+      watchers[free] = (endpoint, bit)
+      return false
+    }
+    if now { endpoint.signal(bit) }
   }
 
   /// Blocks until the process has ended; returns its status, or nil when the waiting

@@ -160,6 +160,7 @@ extension KernelSyscalls {
       case .delivered(let length, let sender, let senderManage)?:
         let flags: IpcRecvFlags = senderManage ? [.call, .senderManage] : [.call]
         try info.write(IpcRecvInfo(handleCount: 0, flags: flags.rawValue, sender: sender))
+        if FaultInjection.armed { withProcess { FaultInjection.received(by: $0) } }
         return UInt64(length)
       case .queued(let length, let handleCount, let serial)?:
         // Room first: the message stays queued unless all of it can be delivered.
@@ -190,6 +191,7 @@ extension KernelSyscalls {
           try handles.write(UnsafeRawBufferPointer(rebasing: bytes[0..<(handleCount * 4)]))
         }
         try info.write(IpcRecvInfo(handleCount: UInt32(handleCount), flags: taken.flags.rawValue, sender: taken.sender))
+        if FaultInjection.armed { withProcess { FaultInjection.received(by: $0) } }
         return UInt64(taken.length)
       }
     }

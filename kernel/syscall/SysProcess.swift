@@ -77,6 +77,11 @@ extension KernelSyscalls {
     try status.write(ended)
   }
 
+  mutating func processWatch(process child: HandleEntry<KernelObject>, endpoint: HandleEntry<KernelObject>, key: UInt32) throws(AbiError) {
+    guard key < Abi.interruptKeys else { throw .invalidArgument }
+    try Self.process(child).watch(unsafeDowncast(endpoint.object, to: Endpoint.self), bit: 1 << UInt64(key))
+  }
+
   mutating func processKill(process child: HandleEntry<KernelObject>) throws(AbiError) {
     Self.process(child).end(ProcessStatus(code: 0, reason: .killed, faultAddress: 0, faultIp: 0))
   }

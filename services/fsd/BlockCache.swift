@@ -8,6 +8,13 @@
 //
 // Use: `read(block) { bytes in ... }` and `modify(block) { bytes in ... }` — the
 // pointer is good only inside the closure (the next lookup may evict its slot).
+//
+// A block server that dies and is restarted (issue 16) costs nothing but time: the
+// generated client's `reconnect` looks the disk's name up again (waiting for the new
+// instance to register) and attaches the same buffer, and the request that failed is
+// sent again (reads, writes and flushes are idempotent). Dirty blocks stay dirty until
+// a write of them is acknowledged, so nothing acknowledged to fsd's own clients (an
+// fsync) depends on the instance that died.
 
 extension FsProtocol.Status: Error {}
 
@@ -31,8 +38,9 @@ final class BlockCache {
   private static let empty = UInt32.max
   private(set) var readOnlyDevice = false
 
-  /// Attaches a buffer of `slotCount` blocks plus the bulk area to `server`.
-  init?(server: UInt32, blockSize: Int, slotCount: Int) {
+  /// Attaches a buffer of `slotCount` blocks plus the bulk area to `server`, the block
+  /// server registered as `name`.
+  init?(server: UInt32, name: StaticString, blockSize: Int, slotCount: Int) {
     self.blockSize = blockSize
     self.slotCount = slotCount
     sectorsPerBlock = UInt64(blockSize / 512)
@@ -42,12 +50,33 @@ final class BlockCache {
     blocks = [UInt32](repeating: Self.empty, count: slotCount)
     dirty = [Bool](repeating: false, count: slotCount)
     lastUse = [UInt64](repeating: 0, count: slotCount)
-    guard let buffer = SharedBuffer.create(size: bytes) else { return nil }
+    guard let buffer = SharedBuffer.create(size: bytes),
+      let kept = try? Sys.handleDuplicate(handle: buffer.handle, rights: Self.bufferRights)
+    else { return nil }
     base = buffer.address
     guard (try? client.attachBuffer(bufferSize: bytes, handles: MessageHandles(buffer.handle))) != nil,
       let info = try? client.info()
     else { return nil }
     readOnlyDevice = info.flags.contains(.readOnly)
+    client.retries = 8
+    client.reconnect = { client in Self.reconnect(&client, name: name, buffer: kept, bytes: bytes) }
+  }
+
+  private static let bufferRights = Rights.read.union(.write).union(.map).union(.transfer).rawValue
+
+  /// The block server went away: waits for `name` to be registered again and attaches
+  /// the same buffer to the new instance.
+  private static func reconnect(_ client: inout BlockProtocol.Client<IpcTransport>, name: StaticString, buffer: UInt32,
+                                bytes: UInt64) -> Bool {
+    guard let endpoint = ServiceRegistry.lookup(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), wait: true)
+    else { return false }
+    _ = apus_handle_close(client.transport.endpoint)
+    client.transport = IpcTransport(endpoint: endpoint)
+    guard let again = try? Sys.handleDuplicate(handle: buffer, rights: bufferRights),
+      let attached = try? client.attachBuffer(bufferSize: bytes, handles: MessageHandles(again))
+    else { return false }
+    print("FSD: \(name) is back (generation \(attached.generation)): buffer attached again")
+    return true
   }
 
   /// The device's size in filesystem blocks.

@@ -35,11 +35,12 @@ final class Ext2 {
 
   var pointersPerBlock: UInt64 { UInt64(blockSize / 4) }
 
-  /// Mounts the filesystem behind `server` (a block endpoint), or says why not.
-  static func mount(server: UInt32) -> Ext2? {
+  /// Mounts the filesystem behind `server` (a block endpoint registered as `name`), or
+  /// says why not.
+  static func mount(server: UInt32, name: StaticString) -> Ext2? {
     // The superblock is at byte 1024 whatever the block size: read it through a
     // 1 KiB-block cache first.
-    guard let probe = BlockCache(server: server, blockSize: 1024, slotCount: 4) else {
+    guard let probe = BlockCache(server: server, name: name, blockSize: 1024, slotCount: 4) else {
       print("FSD: cannot attach a buffer to the block server")
       return nil
     }
@@ -101,7 +102,7 @@ final class Ext2 {
       print("FSD: the superblock's group counts are inconsistent")
       return nil
     }
-    guard let cache = BlockCache(server: server, blockSize: blockSize, slotCount: max(256, (1 << 20) / blockSize)) else {
+    guard let cache = BlockCache(server: server, name: name, blockSize: blockSize, slotCount: max(256, (1 << 20) / blockSize)) else {
       print("FSD: cannot attach the cache buffer")
       return nil
     }

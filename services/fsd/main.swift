@@ -15,7 +15,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     print("FSD: no block0")
     return 1
   }
-  guard let fs = Ext2.mount(server: device) else {
+  guard let fs = Ext2.mount(server: device, name: "block0") else {
     print("FSD: mount failed")
     return 1
   }
@@ -23,7 +23,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
   var mounts = [fs]
   // A second disk is removable media, mounted at /media (read-only if the disk is).
   if let media = lookup("block1") {
-    if let mediaFs = Ext2.mount(server: media) {
+    if let mediaFs = Ext2.mount(server: media, name: "block1") {
       print("FSD: /media mounted (\(mediaFs.blocksCount) blocks)\(mediaFs.readOnly ? " read-only" : "")")
       mounts.append(mediaFs)
     } else {

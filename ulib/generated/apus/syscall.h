@@ -464,6 +464,7 @@ _Static_assert(offsetof(struct apus_device_info, bar_size) == 24, "abigen: offse
 #define APUS_SYS_CONSOLE_FOREGROUND 35
 #define APUS_SYS_ENDPOINT_LABEL 36
 #define APUS_SYS_ENDPOINT_TIMER 37
+#define APUS_SYS_PROCESS_WATCH 38
 
 /* ---- System calls. Each returns its value, or a negated APUS_ERR_* code. */
 
@@ -866,6 +867,20 @@ int64_t apus_endpoint_label(apus_handle_t endpoint, const uint8_t *name, uint64_
  * all, 4 per endpoint).)
  */
 int64_t apus_endpoint_timer(apus_handle_t endpoint, uint32_t key, uint64_t deadline);
+
+/**
+ * Asks to hear when a process ends: the kernel posts bit `key` on the endpoint the way
+ * a device interrupt is posted (ipc_recv_flags interrupt), once, after the process has
+ * ended and its handles are closed; process_wait then reports how without waiting. A
+ * process that has ended already is posted at once. So a supervisor waits for the
+ * deaths of all its servers, its timers and its requests in one receive. Errors:
+ * APUS_ERR_BAD_HANDLE (process or endpoint is not a handle.);
+ * APUS_ERR_WRONG_HANDLE_KIND (process is not a process handle or endpoint not an
+ * endpoint.); APUS_ERR_ACCESS_DENIED (process lacks wait, or endpoint lacks write.);
+ * APUS_ERR_INVALID_ARGUMENT (key is interrupt_keys or more.); APUS_ERR_NO_MEMORY (The
+ * process has as many watchers as it keeps (4).)
+ */
+int64_t apus_process_watch(apus_handle_t process, apus_handle_t endpoint, uint32_t key);
 
 #ifdef __cplusplus
 }

@@ -205,6 +205,11 @@ static const struct apus_fuzz_call apus_fuzz_calls[] = {
     {"key", APUS_FUZZ_SCALAR, -1, -1, 4, 0, 0, 0x0, 0x0ull},
     {"deadline", APUS_FUZZ_SCALAR, -1, -1, 8, 0, 0, 0x0, 0x0ull},
   }},
+  {38, "process_watch", 0, 0, 0, 3, 0x1e8ull, {
+    {"process", APUS_FUZZ_HANDLE, -1, -1, 4, 0, 1, 0x8, 0x0ull},
+    {"endpoint", APUS_FUZZ_HANDLE, -1, -1, 4, 0, 4, 0x2, 0x0ull},
+    {"key", APUS_FUZZ_SCALAR, -1, -1, 4, 0, 0, 0x0, 0x0ull},
+  }},
 };
-#define APUS_FUZZ_CALL_COUNT 38
+#define APUS_FUZZ_CALL_COUNT 39
 #endif

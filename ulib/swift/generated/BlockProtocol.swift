@@ -332,20 +332,27 @@ public enum BlockProtocol {
 
   /// Calls a block server over `transport`. Each call numbers its request and checks
   /// that the reply answers it. Handles go with a request through its `handles`
-  /// argument; the last reply's are in `replyHandles`, the caller's to keep or close.
+  /// argument; the last reply's are in `replyHandles`, the caller's to keep or close. A
+  /// server that restarts is survived with `reconnect`: idempotent requests without
+  /// handles are sent again after it.
   public struct Client<Transport: MessageTransport> {
     public var transport: Transport
     public private(set) var replyHandles = MessageHandles()
     private var nextID: UInt64 = 1
+    /// Restores the session when the server went away or restarted (peer_closed,
+    /// not_ready): looks it up again, puts the new transport in place, attaches again.
+    /// False when it cannot. An idempotent request that carried no handles is then sent
+    /// again, at most `retries` times; other requests report the failure.
+    public var reconnect: ((inout Client) -> Bool)? = nil
+    public var retries = 3
 
     public init(transport: Transport) { self.transport = transport }
 
     /// info: Describes the device.
     public mutating func info(handles: MessageHandles = MessageHandles()) throws(Failure) -> InfoReply {
       var request = InfoRequest()
-      request.header = MsgHeader(op: Op.info.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: InfoReply.self)
+      request.header.op = Op.info.rawValue
+      return try call(request, handles: handles, expecting: InfoReply.self, idempotent: true)
     }
 
     /// attach_buffer: Attaches the shared buffer that reads and writes use. The shm
@@ -354,9 +361,8 @@ public enum BlockProtocol {
     /// exceeds it.
     public mutating func attachBuffer(bufferSize: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> AttachBufferReply {
       var request = AttachBufferRequest(bufferSize: bufferSize)
-      request.header = MsgHeader(op: Op.attachBuffer.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: AttachBufferReply.self)
+      request.header.op = Op.attachBuffer.rawValue
+      return try call(request, handles: handles, expecting: AttachBufferReply.self, idempotent: true)
     }
 
     /// read: Reads count blocks starting at lba into the shared buffer. Shared buffer
@@ -368,9 +374,8 @@ public enum BlockProtocol {
     /// - Fails with `.notReady`: Stale generation.
     public mutating func read(lba: UInt64, count: UInt32, flags: RequestFlags, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> ReadReply {
       var request = ReadRequest(lba: lba, count: count, flags: flags, bufferOffset: bufferOffset)
-      request.header = MsgHeader(op: Op.read.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: ReadReply.self)
+      request.header.op = Op.read.rawValue
+      return try call(request, handles: handles, expecting: ReadReply.self, idempotent: true)
     }
 
     /// write: Writes count blocks starting at lba from the shared buffer. Shared buffer
@@ -383,9 +388,8 @@ public enum BlockProtocol {
     /// - Fails with `.notReady`: Stale generation.
     public mutating func write(lba: UInt64, count: UInt32, flags: RequestFlags, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> WriteReply {
       var request = WriteRequest(lba: lba, count: count, flags: flags, bufferOffset: bufferOffset)
-      request.header = MsgHeader(op: Op.write.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: WriteReply.self)
+      request.header.op = Op.write.rawValue
+      return try call(request, handles: handles, expecting: WriteReply.self, idempotent: true)
     }
 
     /// flush: Makes every completed write durable.
@@ -393,9 +397,31 @@ public enum BlockProtocol {
     /// - Fails with `.notReady`: Stale generation.
     public mutating func flush(flags: RequestFlags, handles: MessageHandles = MessageHandles()) throws(Failure) -> FlushReply {
       var request = FlushRequest(flags: flags)
-      request.header = MsgHeader(op: Op.flush.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: FlushReply.self)
+      request.header.op = Op.flush.rawValue
+      return try call(request, handles: handles, expecting: FlushReply.self, idempotent: true)
+    }
+
+    private mutating func call<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type, idempotent: Bool) throws(Failure) -> Reply {
+      var request = request
+      var attempt = 0
+      while true {
+        request.header.id = nextID
+        nextID &+= 1
+        do { return try exchange(request, handles: handles, expecting: Reply.self) } catch {
+          guard idempotent, handles.count == 0, attempt < retries, Self.isRestart(error), let reconnect else { throw error }
+          attempt += 1
+          _ = reconnect(&self)  // if it failed, the next attempt fails at once and reconnects again
+        }
+      }
+    }
+
+    /// Whether `failure` says the server went away or restarted.
+    public static func isRestart(_ failure: Failure) -> Bool {
+      switch failure {
+        case .transport(let error): return error.rawValue == AbiError.peerClosed.rawValue
+        case .status(let status): return status == .notReady
+        default: return false
+      }
     }
 
     private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply {

@@ -745,11 +745,19 @@ public enum FsProtocol {
 
   /// Calls a fs server over `transport`. Each call numbers its request and checks that
   /// the reply answers it. Handles go with a request through its `handles` argument;
-  /// the last reply's are in `replyHandles`, the caller's to keep or close.
+  /// the last reply's are in `replyHandles`, the caller's to keep or close. A server
+  /// that restarts is survived with `reconnect`: idempotent requests without handles
+  /// are sent again after it.
   public struct Client<Transport: MessageTransport> {
     public var transport: Transport
     public private(set) var replyHandles = MessageHandles()
     private var nextID: UInt64 = 1
+    /// Restores the session when the server went away (peer_closed): looks it up again,
+    /// puts the new transport in place, attaches again. False when it cannot. An
+    /// idempotent request that carried no handles is then sent again, at most `retries`
+    /// times; other requests report the failure.
+    public var reconnect: ((inout Client) -> Bool)? = nil
+    public var retries = 3
 
     public init(transport: Transport) { self.transport = transport }
 
@@ -759,9 +767,8 @@ public enum FsProtocol {
     /// exceeds it.
     public mutating func attachBuffer(bufferSize: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> AttachBufferReply {
       var request = AttachBufferRequest(bufferSize: bufferSize)
-      request.header = MsgHeader(op: Op.attachBuffer.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: AttachBufferReply.self)
+      request.header.op = Op.attachBuffer.rawValue
+      return try call(request, handles: handles, expecting: AttachBufferReply.self, idempotent: true)
     }
 
     /// open: Opens (or with create, creates) the file or directory at a path. Shared
@@ -778,18 +785,16 @@ public enum FsProtocol {
     /// - Fails with `.readOnly`: write was asked of a read-only filesystem.
     public mutating func open(pathOffset: UInt64, pathLen: UInt32, flags: OpenFlags, mode: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> OpenReply {
       var request = OpenRequest(pathOffset: pathOffset, pathLen: pathLen, flags: flags, mode: mode)
-      request.header = MsgHeader(op: Op.open.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: OpenReply.self)
+      request.header.op = Op.open.rawValue
+      return try call(request, handles: handles, expecting: OpenReply.self, idempotent: false)
     }
 
     /// close: Closes an open file.
     /// - Fails with `.badFile`: The id is not open.
     public mutating func close(file: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> CloseReply {
       var request = CloseRequest(file: file)
-      request.header = MsgHeader(op: Op.close.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: CloseReply.self)
+      request.header.op = Op.close.rawValue
+      return try call(request, handles: handles, expecting: CloseReply.self, idempotent: true)
     }
 
     /// read: Reads from an open file at an offset into the shared buffer. Shared buffer
@@ -800,9 +805,8 @@ public enum FsProtocol {
     /// - Fails with `.badRequest`: The buffer range is invalid.
     public mutating func read(file: UInt64, offset: UInt64, length: UInt32, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> ReadReply {
       var request = ReadRequest(file: file, offset: offset, length: length, bufferOffset: bufferOffset)
-      request.header = MsgHeader(op: Op.read.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: ReadReply.self)
+      request.header.op = Op.read.rawValue
+      return try call(request, handles: handles, expecting: ReadReply.self, idempotent: true)
     }
 
     /// write: Writes to an open file at an offset from the shared buffer, growing the
@@ -814,9 +818,8 @@ public enum FsProtocol {
     /// - Fails with `.readOnly`: The filesystem is read-only.
     public mutating func write(file: UInt64, offset: UInt64, length: UInt32, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> WriteReply {
       var request = WriteRequest(file: file, offset: offset, length: length, bufferOffset: bufferOffset)
-      request.header = MsgHeader(op: Op.write.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: WriteReply.self)
+      request.header.op = Op.write.rawValue
+      return try call(request, handles: handles, expecting: WriteReply.self, idempotent: true)
     }
 
     /// stat: Describes the file at a path. Shared buffer (in): The path.
@@ -827,9 +830,8 @@ public enum FsProtocol {
     /// - Fails with `.nameTooLong`: The path is too long.
     public mutating func stat(pathOffset: UInt64, pathLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> StatReply {
       var request = StatRequest(pathOffset: pathOffset, pathLen: pathLen)
-      request.header = MsgHeader(op: Op.stat.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: StatReply.self)
+      request.header.op = Op.stat.rawValue
+      return try call(request, handles: handles, expecting: StatReply.self, idempotent: true)
     }
 
     /// readdir: Lists an open directory from a cookie (0 = start) as dirent records in
@@ -841,9 +843,8 @@ public enum FsProtocol {
     /// record.
     public mutating func readdir(file: UInt64, cookie: UInt64, bufferOffset: UInt64, bufferLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> ReaddirReply {
       var request = ReaddirRequest(file: file, cookie: cookie, bufferOffset: bufferOffset, bufferLen: bufferLen)
-      request.header = MsgHeader(op: Op.readdir.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: ReaddirReply.self)
+      request.header.op = Op.readdir.rawValue
+      return try call(request, handles: handles, expecting: ReaddirReply.self, idempotent: true)
     }
 
     /// mkdir: Creates a directory. Shared buffer (in): The path.
@@ -857,9 +858,8 @@ public enum FsProtocol {
     /// - Fails with `.readOnly`: The filesystem is read-only.
     public mutating func mkdir(pathOffset: UInt64, pathLen: UInt32, mode: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> MkdirReply {
       var request = MkdirRequest(pathOffset: pathOffset, pathLen: pathLen, mode: mode)
-      request.header = MsgHeader(op: Op.mkdir.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: MkdirReply.self)
+      request.header.op = Op.mkdir.rawValue
+      return try call(request, handles: handles, expecting: MkdirReply.self, idempotent: false)
     }
 
     /// unlink: Removes a file, or an empty directory. Shared buffer (in): The path.
@@ -872,9 +872,8 @@ public enum FsProtocol {
     /// - Fails with `.nameTooLong`: A name or the path is too long.
     public mutating func unlink(pathOffset: UInt64, pathLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> UnlinkReply {
       var request = UnlinkRequest(pathOffset: pathOffset, pathLen: pathLen)
-      request.header = MsgHeader(op: Op.unlink.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: UnlinkReply.self)
+      request.header.op = Op.unlink.rawValue
+      return try call(request, handles: handles, expecting: UnlinkReply.self, idempotent: false)
     }
 
     /// rename: Moves a path to another, atomically replacing a file at the target. The
@@ -891,18 +890,16 @@ public enum FsProtocol {
     /// - Fails with `.nameTooLong`: A name or a path is too long.
     public mutating func rename(pathsOffset: UInt64, pathsLen: UInt32, fromLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> RenameReply {
       var request = RenameRequest(pathsOffset: pathsOffset, pathsLen: pathsLen, fromLen: fromLen)
-      request.header = MsgHeader(op: Op.rename.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: RenameReply.self)
+      request.header.op = Op.rename.rawValue
+      return try call(request, handles: handles, expecting: RenameReply.self, idempotent: false)
     }
 
     /// sync: Writes every dirty block and flushes the device.
     /// - Fails with `.ioError`: The block service failed.
     public mutating func sync(handles: MessageHandles = MessageHandles()) throws(Failure) -> SyncReply {
       var request = SyncRequest()
-      request.header = MsgHeader(op: Op.sync.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: SyncReply.self)
+      request.header.op = Op.sync.rawValue
+      return try call(request, handles: handles, expecting: SyncReply.self, idempotent: true)
     }
 
     /// truncate: Sets an open file's size: blocks past the new end are freed; growing
@@ -914,9 +911,8 @@ public enum FsProtocol {
     /// - Fails with `.readOnly`: The filesystem is read-only.
     public mutating func truncate(file: UInt64, size: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> TruncateReply {
       var request = TruncateRequest(file: file, size: size)
-      request.header = MsgHeader(op: Op.truncate.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: TruncateReply.self)
+      request.header.op = Op.truncate.rawValue
+      return try call(request, handles: handles, expecting: TruncateReply.self, idempotent: true)
     }
 
     /// fsync: Makes an open file durable: when ok comes back, its data and the metadata
@@ -926,9 +922,30 @@ public enum FsProtocol {
     /// - Fails with `.ioError`: The block service failed.
     public mutating func fsync(file: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> FsyncReply {
       var request = FsyncRequest(file: file)
-      request.header = MsgHeader(op: Op.fsync.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: FsyncReply.self)
+      request.header.op = Op.fsync.rawValue
+      return try call(request, handles: handles, expecting: FsyncReply.self, idempotent: true)
+    }
+
+    private mutating func call<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type, idempotent: Bool) throws(Failure) -> Reply {
+      var request = request
+      var attempt = 0
+      while true {
+        request.header.id = nextID
+        nextID &+= 1
+        do { return try exchange(request, handles: handles, expecting: Reply.self) } catch {
+          guard idempotent, handles.count == 0, attempt < retries, Self.isRestart(error), let reconnect else { throw error }
+          attempt += 1
+          _ = reconnect(&self)  // if it failed, the next attempt fails at once and reconnects again
+        }
+      }
+    }
+
+    /// Whether `failure` says the server went away.
+    public static func isRestart(_ failure: Failure) -> Bool {
+      switch failure {
+        case .transport(let error): return error.rawValue == AbiError.peerClosed.rawValue
+        default: return false
+      }
     }
 
     private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply {

@@ -559,29 +559,35 @@ public enum NetProtocol {
 
   /// Calls a net server over `transport`. Each call numbers its request and checks that
   /// the reply answers it. Handles go with a request through its `handles` argument;
-  /// the last reply's are in `replyHandles`, the caller's to keep or close.
+  /// the last reply's are in `replyHandles`, the caller's to keep or close. A server
+  /// that restarts is survived with `reconnect`: idempotent requests without handles
+  /// are sent again after it.
   public struct Client<Transport: MessageTransport> {
     public var transport: Transport
     public private(set) var replyHandles = MessageHandles()
     private var nextID: UInt64 = 1
+    /// Restores the session when the server went away (peer_closed): looks it up again,
+    /// puts the new transport in place, attaches again. False when it cannot. An
+    /// idempotent request that carried no handles is then sent again, at most `retries`
+    /// times; other requests report the failure.
+    public var reconnect: ((inout Client) -> Bool)? = nil
+    public var retries = 3
 
     public init(transport: Transport) { self.transport = transport }
 
     /// info: Describes the interface and its configuration.
     public mutating func info(handles: MessageHandles = MessageHandles()) throws(Failure) -> InfoReply {
       var request = InfoRequest()
-      request.header = MsgHeader(op: Op.info.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: InfoReply.self)
+      request.header.op = Op.info.rawValue
+      return try call(request, handles: handles, expecting: InfoReply.self, idempotent: true)
     }
 
     /// stats: The counters netd keeps since it started: what it received, sent and
     /// dropped, and why.
     public mutating func stats(handles: MessageHandles = MessageHandles()) throws(Failure) -> StatsReply {
       var request = StatsRequest()
-      request.header = MsgHeader(op: Op.stats.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: StatsReply.self)
+      request.header.op = Op.stats.rawValue
+      return try call(request, handles: handles, expecting: StatsReply.self, idempotent: true)
     }
 
     /// attach_buffer: Attaches the shared buffer that send_to and recv_from use (the
@@ -591,9 +597,8 @@ public enum NetProtocol {
     /// - Fails with `.busy`: netd serves as many clients as it can.
     public mutating func attachBuffer(bufferSize: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> AttachBufferReply {
       var request = AttachBufferRequest(bufferSize: bufferSize)
-      request.header = MsgHeader(op: Op.attachBuffer.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: AttachBufferReply.self)
+      request.header.op = Op.attachBuffer.rawValue
+      return try call(request, handles: handles, expecting: AttachBufferReply.self, idempotent: true)
     }
 
     /// bind: Opens a UDP socket on port (0: a free port from 49152 up).
@@ -601,9 +606,8 @@ public enum NetProtocol {
     /// - Fails with `.busy`: netd holds as many sockets as it can.
     public mutating func bind(port: UInt16, handles: MessageHandles = MessageHandles()) throws(Failure) -> BindReply {
       var request = BindRequest(port: port)
-      request.header = MsgHeader(op: Op.bind.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: BindReply.self)
+      request.header.op = Op.bind.rawValue
+      return try call(request, handles: handles, expecting: BindReply.self, idempotent: false)
     }
 
     /// send_to: Sends length bytes at buffer_offset as one UDP datagram from the
@@ -618,9 +622,8 @@ public enum NetProtocol {
     /// - Fails with `.busy`: Too many frames wait for ARP.
     public mutating func sendTo(socket: UInt32, address: UInt32, port: UInt16, length: UInt32, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> SendToReply {
       var request = SendToRequest(socket: socket, address: address, port: port, length: length, bufferOffset: bufferOffset)
-      request.header = MsgHeader(op: Op.sendTo.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: SendToReply.self)
+      request.header.op = Op.sendTo.rawValue
+      return try call(request, handles: handles, expecting: SendToReply.self, idempotent: false)
     }
 
     /// recv_from: Takes the socket's oldest queued datagram into the shared buffer,
@@ -635,9 +638,8 @@ public enum NetProtocol {
     /// many as it can.
     public mutating func recvFrom(socket: UInt32, flags: RecvFlags, bufferOffset: UInt64, capacity: UInt32, timeoutMs: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> RecvFromReply {
       var request = RecvFromRequest(socket: socket, flags: flags, bufferOffset: bufferOffset, capacity: capacity, timeoutMs: timeoutMs)
-      request.header = MsgHeader(op: Op.recvFrom.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: RecvFromReply.self)
+      request.header.op = Op.recvFrom.rawValue
+      return try call(request, handles: handles, expecting: RecvFromReply.self, idempotent: false)
     }
 
     /// close: Closes the socket: its port is free again, its queued datagrams are
@@ -645,9 +647,8 @@ public enum NetProtocol {
     /// - Fails with `.badSocket`: Not the sender's socket.
     public mutating func close(socket: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> CloseReply {
       var request = CloseRequest(socket: socket)
-      request.header = MsgHeader(op: Op.close.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: CloseReply.self)
+      request.header.op = Op.close.rawValue
+      return try call(request, handles: handles, expecting: CloseReply.self, idempotent: true)
     }
 
     /// ping: Sends one ICMP echo request with size bytes of payload to address and
@@ -658,9 +659,30 @@ public enum NetProtocol {
     /// - Fails with `.busy`: netd waits for as many pings as it can.
     public mutating func ping(address: UInt32, size: UInt16, sequence: UInt16, timeoutMs: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> PingReply {
       var request = PingRequest(address: address, size: size, sequence: sequence, timeoutMs: timeoutMs)
-      request.header = MsgHeader(op: Op.ping.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: PingReply.self)
+      request.header.op = Op.ping.rawValue
+      return try call(request, handles: handles, expecting: PingReply.self, idempotent: true)
+    }
+
+    private mutating func call<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type, idempotent: Bool) throws(Failure) -> Reply {
+      var request = request
+      var attempt = 0
+      while true {
+        request.header.id = nextID
+        nextID &+= 1
+        do { return try exchange(request, handles: handles, expecting: Reply.self) } catch {
+          guard idempotent, handles.count == 0, attempt < retries, Self.isRestart(error), let reconnect else { throw error }
+          attempt += 1
+          _ = reconnect(&self)  // if it failed, the next attempt fails at once and reconnects again
+        }
+      }
+    }
+
+    /// Whether `failure` says the server went away.
+    public static func isRestart(_ failure: Failure) -> Bool {
+      switch failure {
+        case .transport(let error): return error.rawValue == AbiError.peerClosed.rawValue
+        default: return false
+      }
     }
 
     private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply {

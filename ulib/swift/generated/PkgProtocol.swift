@@ -349,11 +349,19 @@ public enum PkgProtocol {
 
   /// Calls a pkg server over `transport`. Each call numbers its request and checks that
   /// the reply answers it. Handles go with a request through its `handles` argument;
-  /// the last reply's are in `replyHandles`, the caller's to keep or close.
+  /// the last reply's are in `replyHandles`, the caller's to keep or close. A server
+  /// that restarts is survived with `reconnect`: idempotent requests without handles
+  /// are sent again after it.
   public struct Client<Transport: MessageTransport> {
     public var transport: Transport
     public private(set) var replyHandles = MessageHandles()
     private var nextID: UInt64 = 1
+    /// Restores the session when the server went away (peer_closed): looks it up again,
+    /// puts the new transport in place, attaches again. False when it cannot. An
+    /// idempotent request that carried no handles is then sent again, at most `retries`
+    /// times; other requests report the failure.
+    public var reconnect: ((inout Client) -> Bool)? = nil
+    public var retries = 3
 
     public init(transport: Transport) { self.transport = transport }
 
@@ -363,9 +371,8 @@ public enum PkgProtocol {
     /// exceeds it.
     public mutating func attachBuffer(bufferSize: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> AttachBufferReply {
       var request = AttachBufferRequest(bufferSize: bufferSize)
-      request.header = MsgHeader(op: Op.attachBuffer.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: AttachBufferReply.self)
+      request.header.op = Op.attachBuffer.rawValue
+      return try call(request, handles: handles, expecting: AttachBufferReply.self, idempotent: true)
     }
 
     /// install: Installs the package archive at a path. Shared buffer (in): The
@@ -385,9 +392,8 @@ public enum PkgProtocol {
     /// trust, or the signature does not match.
     public mutating func install(pathOffset: UInt64, pathLen: UInt32, flags: InstallFlags, handles: MessageHandles = MessageHandles()) throws(Failure) -> InstallReply {
       var request = InstallRequest(pathOffset: pathOffset, pathLen: pathLen, flags: flags)
-      request.header = MsgHeader(op: Op.install.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: InstallReply.self)
+      request.header.op = Op.install.rawValue
+      return try call(request, handles: handles, expecting: InstallReply.self, idempotent: false)
     }
 
     /// remove: Removes an installed package. Shared buffer (in): The package name.
@@ -396,9 +402,8 @@ public enum PkgProtocol {
     /// - Fails with `.badRequest`: The name range is invalid.
     public mutating func remove(nameOffset: UInt64, nameLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> RemoveReply {
       var request = RemoveRequest(nameOffset: nameOffset, nameLen: nameLen)
-      request.header = MsgHeader(op: Op.remove.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: RemoveReply.self)
+      request.header.op = Op.remove.rawValue
+      return try call(request, handles: handles, expecting: RemoveReply.self, idempotent: false)
     }
 
     /// list: Lists installed packages, from index first, as package_entry records in
@@ -407,9 +412,8 @@ public enum PkgProtocol {
     /// - Fails with `.badRequest`: The buffer range is invalid.
     public mutating func list(bufferOffset: UInt64, bufferLen: UInt32, first: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> ListReply {
       var request = ListRequest(bufferOffset: bufferOffset, bufferLen: bufferLen, first: first)
-      request.header = MsgHeader(op: Op.list.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: ListReply.self)
+      request.header.op = Op.list.rawValue
+      return try call(request, handles: handles, expecting: ListReply.self, idempotent: true)
     }
 
     /// info: Describes one installed package. Shared buffer (in): The package name.
@@ -417,9 +421,30 @@ public enum PkgProtocol {
     /// - Fails with `.badRequest`: The name range is invalid.
     public mutating func info(nameOffset: UInt64, nameLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> InfoReply {
       var request = InfoRequest(nameOffset: nameOffset, nameLen: nameLen)
-      request.header = MsgHeader(op: Op.info.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: InfoReply.self)
+      request.header.op = Op.info.rawValue
+      return try call(request, handles: handles, expecting: InfoReply.self, idempotent: true)
+    }
+
+    private mutating func call<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type, idempotent: Bool) throws(Failure) -> Reply {
+      var request = request
+      var attempt = 0
+      while true {
+        request.header.id = nextID
+        nextID &+= 1
+        do { return try exchange(request, handles: handles, expecting: Reply.self) } catch {
+          guard idempotent, handles.count == 0, attempt < retries, Self.isRestart(error), let reconnect else { throw error }
+          attempt += 1
+          _ = reconnect(&self)  // if it failed, the next attempt fails at once and reconnects again
+        }
+      }
+    }
+
+    /// Whether `failure` says the server went away.
+    public static func isRestart(_ failure: Failure) -> Bool {
+      switch failure {
+        case .transport(let error): return error.rawValue == AbiError.peerClosed.rawValue
+        default: return false
+      }
     }
 
     private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply {

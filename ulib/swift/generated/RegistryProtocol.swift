@@ -164,11 +164,19 @@ public enum RegistryProtocol {
 
   /// Calls a registry server over `transport`. Each call numbers its request and checks
   /// that the reply answers it. Handles go with a request through its `handles`
-  /// argument; the last reply's are in `replyHandles`, the caller's to keep or close.
+  /// argument; the last reply's are in `replyHandles`, the caller's to keep or close. A
+  /// server that restarts is survived with `reconnect`: idempotent requests without
+  /// handles are sent again after it.
   public struct Client<Transport: MessageTransport> {
     public var transport: Transport
     public private(set) var replyHandles = MessageHandles()
     private var nextID: UInt64 = 1
+    /// Restores the session when the server went away (peer_closed): looks it up again,
+    /// puts the new transport in place, attaches again. False when it cannot. An
+    /// idempotent request that carried no handles is then sent again, at most `retries`
+    /// times; other requests report the failure.
+    public var reconnect: ((inout Client) -> Bool)? = nil
+    public var retries = 3
 
     public init(transport: Transport) { self.transport = transport }
 
@@ -181,9 +189,8 @@ public enum RegistryProtocol {
     /// - Fails with `.busy`: The registry is full.
     public mutating func add(name: InlineArray<48, UInt8>, nameLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> AddReply {
       var request = AddRequest(name: name, nameLen: nameLen)
-      request.header = MsgHeader(op: Op.add.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: AddReply.self)
+      request.header.op = Op.add.rawValue
+      return try call(request, handles: handles, expecting: AddReply.self, idempotent: false)
     }
 
     /// lookup: Looks name up; the reply carries a write-only handle to its server's
@@ -194,9 +201,30 @@ public enum RegistryProtocol {
     /// - Fails with `.busy`: Too many lookups wait already.
     public mutating func lookup(name: InlineArray<48, UInt8>, nameLen: UInt32, flags: LookupFlags, handles: MessageHandles = MessageHandles()) throws(Failure) -> LookupReply {
       var request = LookupRequest(name: name, nameLen: nameLen, flags: flags)
-      request.header = MsgHeader(op: Op.lookup.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: LookupReply.self)
+      request.header.op = Op.lookup.rawValue
+      return try call(request, handles: handles, expecting: LookupReply.self, idempotent: true)
+    }
+
+    private mutating func call<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type, idempotent: Bool) throws(Failure) -> Reply {
+      var request = request
+      var attempt = 0
+      while true {
+        request.header.id = nextID
+        nextID &+= 1
+        do { return try exchange(request, handles: handles, expecting: Reply.self) } catch {
+          guard idempotent, handles.count == 0, attempt < retries, Self.isRestart(error), let reconnect else { throw error }
+          attempt += 1
+          _ = reconnect(&self)  // if it failed, the next attempt fails at once and reconnects again
+        }
+      }
+    }
+
+    /// Whether `failure` says the server went away.
+    public static func isRestart(_ failure: Failure) -> Bool {
+      switch failure {
+        case .transport(let error): return error.rawValue == AbiError.peerClosed.rawValue
+        default: return false
+      }
     }
 
     private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply {

@@ -80,6 +80,8 @@ func apus_console_foreground(_ console: UInt32, _ process: UInt32) -> Int64
 func apus_endpoint_label(_ endpoint: UInt32, _ name: UnsafePointer<UInt8>?, _ name_len: UInt64) -> Int64
 @_extern(c, "apus_endpoint_timer")
 func apus_endpoint_timer(_ endpoint: UInt32, _ key: UInt32, _ deadline: UInt64) -> Int64
+@_extern(c, "apus_process_watch")
+func apus_process_watch(_ process: UInt32, _ endpoint: UInt32, _ key: UInt32) -> Int64
 
 /// A handle to a process: an address space, a handle table and its threads. Owning:
 /// dropping it closes the handle.
@@ -754,6 +756,22 @@ public enum Sys {
   /// per endpoint).
   public static func endpointTimer(endpoint: borrowing EndpointHandle, key: UInt32, deadline: UInt64) throws(AbiError) {
     _ = try check(apus_endpoint_timer(endpoint.raw, key, deadline))
+  }
+
+  /// process_watch: Asks to hear when a process ends: the kernel posts bit `key` on the
+  /// endpoint the way a device interrupt is posted (ipc_recv_flags interrupt), once,
+  /// after the process has ended and its handles are closed; process_wait then reports
+  /// how without waiting. A process that has ended already is posted at once. So a
+  /// supervisor waits for the deaths of all its servers, its timers and its requests in
+  /// one receive.
+  /// - Throws `.badHandle`: process or endpoint is not a handle.
+  /// - Throws `.wrongHandleKind`: process is not a process handle or endpoint not an
+  /// endpoint.
+  /// - Throws `.accessDenied`: process lacks wait, or endpoint lacks write.
+  /// - Throws `.invalidArgument`: key is interrupt_keys or more.
+  /// - Throws `.noMemory`: The process has as many watchers as it keeps (4).
+  public static func processWatch(process: borrowing ProcessHandle, endpoint: borrowing EndpointHandle, key: UInt32) throws(AbiError) {
+    _ = try check(apus_process_watch(process.raw, endpoint.raw, key))
   }
 
   /// A raw result: the value, or the error it encodes.

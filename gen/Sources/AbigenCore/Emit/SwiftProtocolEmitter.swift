@@ -56,11 +56,15 @@ struct SwiftProtocolEmitter {
   }
 
   private func client(_ spec: ProtocolSpec, _ scope: NameScope, _ out: SourceWriter) {
-    out.doc("Calls a \(spec.name) server over `transport`. Each call numbers its request and checks that the reply answers it. Handles go with a request through its `handles` argument; the last reply's are in `replyHandles`, the caller's to keep or close.", style: .swift)
+    let hasNotReady = spec.statuses.contains { $0.name == "not_ready" }
+    out.doc("Calls a \(spec.name) server over `transport`. Each call numbers its request and checks that the reply answers it. Handles go with a request through its `handles` argument; the last reply's are in `replyHandles`, the caller's to keep or close. A server that restarts is survived with `reconnect`: idempotent requests without handles are sent again after it.", style: .swift)
     out.block("public struct Client<Transport: \(GeneratedText.messageTransport)>") {
       out.line("public var transport: Transport")
       out.line("public private(set) var replyHandles = MessageHandles()")
       out.line("private var nextID: UInt64 = 1")
+      out.doc("Restores the session when the server went away\(hasNotReady ? " or restarted (peer_closed, not_ready)" : " (peer_closed)"): looks it up again, puts the new transport in place, attaches again. False when it cannot. An idempotent request that carried no handles is then sent again, at most `retries` times; other requests report the failure.", style: .swift)
+      out.line("public var reconnect: ((inout Client) -> Bool)? = nil")
+      out.line("public var retries = 3")
       out.line()
       out.line("public init(transport: Transport) { self.transport = transport }")
       for op in spec.ops {
@@ -72,9 +76,31 @@ struct SwiftProtocolEmitter {
         out.block("public mutating func \(Names.swiftIdentifier(Names.lowerCamel(op.name)))(\(parameters)) throws(Failure) -> \(Names.upperCamel(op.name))Reply") {
           let arguments = settable.map { "\(Names.lowerCamel($0.name)): \(Names.swiftIdentifier(Names.lowerCamel($0.name)))" }.joined(separator: ", ")
           out.line("var request = \(Names.upperCamel(op.name))Request(\(arguments))")
-          out.line("request.header = MsgHeader(op: Op.\(Names.swiftIdentifier(Names.lowerCamel(op.name))).rawValue, status: 0, id: nextID)")
+          out.line("request.header.op = Op.\(Names.swiftIdentifier(Names.lowerCamel(op.name))).rawValue")
+          out.line("return try call(request, handles: handles, expecting: \(Names.upperCamel(op.name))Reply.self, idempotent: \(op.idempotent))")
+        }
+      }
+      out.line()
+      out.block("private mutating func call<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type, idempotent: Bool) throws(Failure) -> Reply") {
+        out.line("var request = request")
+        out.line("var attempt = 0")
+        out.block("while true") {
+          out.line("request.header.id = nextID")
           out.line("nextID &+= 1")
-          out.line("return try exchange(request, handles: handles, expecting: \(Names.upperCamel(op.name))Reply.self)")
+          out.line("do { return try exchange(request, handles: handles, expecting: Reply.self) } catch {")
+          out.line("  guard idempotent, handles.count == 0, attempt < retries, Self.isRestart(error), let reconnect else { throw error }")
+          out.line("  attempt += 1")
+          out.line("  _ = reconnect(&self)  // if it failed, the next attempt fails at once and reconnects again")
+          out.line("}")
+        }
+      }
+      out.line()
+      out.doc("Whether `failure` says the server went away\(hasNotReady ? " or restarted" : "").", style: .swift)
+      out.block("public static func isRestart(_ failure: Failure) -> Bool") {
+        out.block("switch failure") {
+          out.line("case .transport(let error): return error.rawValue == AbiError.peerClosed.rawValue")
+          if hasNotReady { out.line("case .status(let status): return status == .notReady") }
+          out.line("default: return false")
         }
       }
       out.line()

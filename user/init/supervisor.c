@@ -1,0 +1,247 @@
+/* init's supervisor: see supervisor.h. */
+#include <stdio.h>
+#include <string.h>
+#include "supervisor.h"
+
+#define SERVICE_MAX 12
+#define PROGRAM_KEY 62
+#define TIMER_KEY 63
+#define MS 1000000ull
+#define POLL_INTERVAL (10 * MS)   /* readiness is checked this often while a start is pending */
+#define BACKOFF_FIRST (10 * MS)
+
+static struct service services[SERVICE_MAX];
+static int service_count;
+static apus_handle_t events, events_writer, resource;
+static unsigned crash_limit = 5;
+static uint64_t crash_window = 10000 * MS;
+static uint64_t backoff_max = 1280 * MS; /* 10 ms doubling up to this */
+static uint64_t armed_deadline;
+
+static uint64_t started_at[SERVICE_MAX]; /* TSC at the last start, for the restart time */
+static uint64_t backoff_of[SERVICE_MAX];  /* the backoff before the last restart */
+
+static uint64_t now(void) { return (uint64_t)apus_time_now(); }
+
+static uint64_t rdtsc(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return ((uint64_t)hi << 32) | lo;
+}
+
+const char *supervisor_reason_name(apus_exit_reason_t reason) {
+  switch (reason) {
+  case APUS_EXIT_REASON_EXITED: return "exited";
+  case APUS_EXIT_REASON_PAGE_FAULT: return "page fault";
+  case APUS_EXIT_REASON_GENERAL_PROTECTION: return "general protection";
+  case APUS_EXIT_REASON_INVALID_OPCODE: return "invalid opcode";
+  case APUS_EXIT_REASON_DIVIDE_ERROR: return "divide error";
+  case APUS_EXIT_REASON_KILLED: return "killed";
+  default: return "unknown";
+  }
+}
+
+void supervisor_setup(apus_handle_t device_resource) {
+  resource = device_resource;
+  int64_t endpoint = apus_endpoint_create();
+  int64_t writer = apus_is_error(endpoint) ? endpoint : apus_handle_duplicate((apus_handle_t)endpoint, APUS_RIGHT_WRITE);
+  if (apus_is_error(writer)) {
+    printf("SUPERVISOR: no event endpoint (error %ld): servers that die stay dead\n", -writer);
+    return;
+  }
+  events = (apus_handle_t)endpoint;
+  events_writer = (apus_handle_t)writer; /* process_watch posts through it; it also keeps receives waiting */
+}
+
+void supervisor_limits(unsigned limit, uint64_t window_ms, uint64_t backoff_max_ms) {
+  crash_limit = limit ? limit : 1;
+  crash_window = window_ms * MS;
+  backoff_max = backoff_max_ms * MS;
+}
+
+struct service *supervisor_add(const char *label, const char *path, const char *args, size_t args_len,
+                               const struct apus_handle_grant *grants, uint64_t grant_count, int device_index) {
+  if (service_count == SERVICE_MAX || args_len > sizeof services[0].args || grant_count > 2) return NULL;
+  struct service *s = &services[service_count++];
+  memset(s, 0, sizeof *s);
+  snprintf(s->label, sizeof s->label, "%s", label);
+  snprintf(s->path, sizeof s->path, "%s", path);
+  memcpy(s->args, args, args_len);
+  s->args_len = args_len;
+  memcpy(s->grants, grants, grant_count * sizeof *grants);
+  s->grant_count = grant_count;
+  s->device_index = device_index;
+  s->process = -1;
+  return s;
+}
+
+/* Starts an instance: its handles are the service's grants, the device (opened
+ * afresh: the last one's handle closed with it) and the write end of an endpoint only
+ * it holds, to say it is ready on. 0 when it could not even be started. */
+static int launch(struct service *s) {
+  struct apus_handle_grant grants[4];
+  uint64_t count = s->grant_count;
+  memcpy(grants, s->grants, count * sizeof *grants);
+  int64_t device = -1;
+  if (s->device_index >= 0) {
+    struct apus_device_info info;
+    device = apus_device_open(resource, (uint32_t)s->device_index, &info);
+    if (apus_is_error(device)) {
+      printf("SUPERVISOR: cannot open device %d for %s: error %ld\n", s->device_index, s->label, -device);
+      return 0;
+    }
+    grants[count++] = (struct apus_handle_grant){(apus_handle_t)device, APUS_RIGHT_READ | APUS_RIGHT_MAP | APUS_RIGHT_INTERRUPT | APUS_RIGHT_DMA};
+  }
+  int64_t endpoint = apus_endpoint_create();
+  int64_t reader = apus_is_error(endpoint) ? endpoint : apus_handle_duplicate((apus_handle_t)endpoint, APUS_RIGHT_READ);
+  int64_t child = reader;
+  if (!apus_is_error(reader)) {
+    grants[count++] = (struct apus_handle_grant){(apus_handle_t)endpoint, APUS_RIGHT_WRITE};
+    child = apus_process_spawn_handles((const uint8_t *)s->path, strlen(s->path), (const uint8_t *)s->args, s->args_len, grants, count);
+  }
+  if (!apus_is_error(endpoint)) apus_handle_close((apus_handle_t)endpoint); /* the child holds the only write end */
+  if (device >= 0) apus_handle_close((apus_handle_t)device);                /* and its own device handle */
+  if (apus_is_error(child)) {
+    if (!apus_is_error(reader)) apus_handle_close((apus_handle_t)reader);
+    printf("SUPERVISOR: cannot start %s: error %ld\n", s->path, -child);
+    return 0;
+  }
+  s->process = child;
+  s->ready_endpoint = (apus_handle_t)reader;
+  s->ready = 0;
+  s->starts++;
+  started_at[s - services] = rdtsc();
+  if (s->starts > 1)
+    printf("SUPERVISOR: restarted %s (exit reason=%s, count=%u) after %lu ms\n", s->label,
+           supervisor_reason_name(s->last_reason), s->starts - 1, (unsigned long)(backoff_of[s - services] / MS));
+  int64_t watched = apus_process_watch((apus_handle_t)child, events_writer, (uint32_t)(s - services));
+  if (apus_is_error(watched)) printf("SUPERVISOR: cannot watch %s: error %ld\n", s->label, -watched);
+  return 1;
+}
+
+
+/* A crash (a death or a start that failed): restart after a backoff, or give up. */
+static void crashed(struct service *s) {
+  uint64_t t = now();
+  if (s->crashes == 0 || t - s->window_start > crash_window) {
+    s->window_start = t;
+    s->crashes = 0;
+  }
+  s->crashes++;
+  if (s->crashes >= crash_limit) {
+    s->given_up = 1;
+    printf("SUPERVISOR: gave up on %s: %u crashes within %lu ms (last: %s)\n", s->label, s->crashes,
+           (unsigned long)(crash_window / MS), supervisor_reason_name(s->last_reason));
+    return;
+  }
+  uint64_t backoff = BACKOFF_FIRST;
+  for (unsigned i = 1; i < s->crashes && backoff < backoff_max; i++) backoff *= 2;
+  if (backoff > backoff_max) backoff = backoff_max;
+  backoff_of[s - services] = backoff;
+  s->restart_at = t + backoff;
+}
+
+static void died(struct service *s) {
+  if (s->process < 0) return;
+  struct apus_process_status status;
+  apus_process_wait((apus_handle_t)s->process, &status); /* ended: this does not wait */
+  apus_handle_close((apus_handle_t)s->process);
+  s->process = -1;
+  if (s->ready_endpoint) {
+    apus_handle_close(s->ready_endpoint);
+    s->ready_endpoint = 0;
+  }
+  s->ready = 0;
+  s->last_reason = status.reason;
+  if (s->stopping) return;
+  printf("SUPERVISOR: %s died (reason=%s code=%ld)\n", s->label, supervisor_reason_name(status.reason), status.code);
+  crashed(s);
+}
+
+/* A pending start has said it is ready (a message on its ready endpoint)? */
+static void check_ready(struct service *s) {
+  if (s->process < 0 || s->ready || !s->ready_endpoint) return;
+  int64_t state = apus_endpoint_status(s->ready_endpoint);
+  if (apus_is_error(state) || ((state >> 8) & 0xff) == 0) return;
+  uint8_t note[8];
+  struct apus_ipc_recv_info received;
+  apus_ipc_recv(s->ready_endpoint, note, sizeof note, NULL, 0, &received);
+  apus_handle_close(s->ready_endpoint);
+  s->ready_endpoint = 0;
+  s->ready = 1;
+  if (s->starts > 1) printf("SUPERVISOR: %s serves again, %lu ticks after its restart\n", s->label, rdtsc() - started_at[s - services]);
+}
+
+/* Arms the timer for the earliest restart, or the next readiness poll. */
+static void rearm(void) {
+  uint64_t deadline = UINT64_MAX;
+  for (int i = 0; i < service_count; i++) {
+    struct service *s = &services[i];
+    if (s->restart_at && s->restart_at < deadline) deadline = s->restart_at;
+    if (s->process >= 0 && !s->ready && now() + POLL_INTERVAL < deadline) deadline = now() + POLL_INTERVAL;
+  }
+  if (deadline == UINT64_MAX) deadline = 0;
+  if (deadline == armed_deadline) return;
+  armed_deadline = deadline;
+  apus_endpoint_timer(events, TIMER_KEY, deadline);
+}
+
+/* Waits for the next events and handles them; returns their bits. */
+static uint64_t handle_events(void) {
+  rearm();
+  uint64_t bits = 0;
+  struct apus_ipc_recv_info info;
+  int64_t got = apus_ipc_recv(events, (uint8_t *)&bits, sizeof bits, NULL, 0, &info);
+  if (apus_is_error(got) || !(info.flags & APUS_IPC_RECV_FLAGS_INTERRUPT)) return 0;
+  if (bits & (1ull << TIMER_KEY)) armed_deadline = 0;
+  for (int i = 0; i < service_count; i++)
+    if (bits & (1ull << i)) died(&services[i]);
+  uint64_t t = now();
+  for (int i = 0; i < service_count; i++) {
+    struct service *s = &services[i];
+    if (s->restart_at && s->restart_at <= t && !s->given_up) {
+      s->restart_at = 0;
+      if (!launch(s)) crashed(s);
+    }
+  }
+  for (int i = 0; i < service_count; i++) check_ready(&services[i]);
+  return bits;
+}
+
+int supervisor_start(struct service *s) {
+  if (!events || !launch(s)) return 0;
+  while (!s->ready && !s->given_up) handle_events();
+  return s->ready;
+}
+
+int64_t supervisor_wait(apus_handle_t child, struct apus_process_status *status) {
+  if (!events) return apus_process_wait(child, status);
+  int64_t watched = apus_process_watch(child, events_writer, PROGRAM_KEY);
+  if (apus_is_error(watched)) return watched;
+  while (!(handle_events() & (1ull << PROGRAM_KEY))) {
+  }
+  return apus_process_wait(child, status);
+}
+
+void supervisor_stop_all(void) {
+  for (int i = service_count - 1; i >= 0; i--) {
+    struct service *s = &services[i];
+    s->stopping = 1;
+    s->restart_at = 0;
+    if (s->process < 0) continue;
+    apus_process_kill((apus_handle_t)s->process);
+    struct apus_process_status status;
+    apus_process_wait((apus_handle_t)s->process, &status);
+    apus_handle_close((apus_handle_t)s->process);
+    if (s->ready_endpoint) apus_handle_close(s->ready_endpoint);
+    s->process = -1;
+    if (status.reason != APUS_EXIT_REASON_KILLED)
+      printf("INIT: %s %s had ended: reason=%s code=%ld\n", s->device_index >= 0 ? "driver" : "service", s->path,
+             supervisor_reason_name(status.reason), status.code);
+  }
+  if (events) {
+    apus_endpoint_timer(events, TIMER_KEY, 0);
+    apus_handle_close(events_writer);
+    apus_handle_close(events);
+  }
+}

@@ -1,0 +1,45 @@
+/* init's supervisor (issue 16): the servers init starts are services it keeps running.
+ * Each death is posted on one event endpoint (process_watch), as are the restart
+ * timer and the end of the program init waits for, so one receive sees them all. A
+ * dead service is started again after a bounded backoff (10 ms doubling to 1.28 s),
+ * with the same arguments and handles (a driver gets its device opened afresh); one
+ * that dies `limit` times within `window` is given up, with a line saying so. A start
+ * is ready when the server sends its one message on the ready endpoint it was given;
+ * starts never block init: readiness is polled on the timer, so a server that waits
+ * for another (fsd for block0) can be started while that one is being restarted. */
+#ifndef APUS_INIT_SUPERVISOR_H
+#define APUS_INIT_SUPERVISOR_H
+#include <stddef.h>
+#include <stdint.h>
+#include <apus/syscall.h>
+
+struct service {
+  char label[32];  /* for log lines: "blkdevd", "fsd", ... */
+  char path[48];
+  char args[192];
+  size_t args_len;
+  struct apus_handle_grant grants[2]; /* handle 1 (and 2 unless a device is granted) */
+  uint64_t grant_count;
+  int device_index; /* the PCI function granted as handle 2 at every start, or -1 */
+  int64_t process;  /* the running instance, or -1 */
+  apus_handle_t ready_endpoint; /* while starting: the read end it reports ready on */
+  int ready, given_up, stopping;
+  unsigned starts, crashes;
+  uint64_t window_start, restart_at;
+  apus_exit_reason_t last_reason;
+};
+
+void supervisor_setup(apus_handle_t resource);
+/* Crashes within window_ms that make it give up a service (default 5 in 10,000), and
+ * the longest backoff (default 1,280 ms). */
+void supervisor_limits(unsigned limit, uint64_t window_ms, uint64_t backoff_max_ms);
+struct service *supervisor_add(const char *label, const char *path, const char *args, size_t args_len,
+                               const struct apus_handle_grant *grants, uint64_t grant_count, int device_index);
+/* Starts `s` and handles events until it is ready (1) or given up (0). */
+int supervisor_start(struct service *s);
+/* Handles events until `child` (a program) has ended; *status says how. */
+int64_t supervisor_wait(apus_handle_t child, struct apus_process_status *status);
+/* Stops every service, last added first, and reports those that had died unseen. */
+void supervisor_stop_all(void);
+const char *supervisor_reason_name(apus_exit_reason_t reason);
+#endif
