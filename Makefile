@@ -36,7 +36,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
 USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs bench/pkg bench/net tests/edge \
-    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto tests/sysfuzz tests/protofuzz tests/timers tests/netclient tests/chaos services/svcman services/blkdevd services/fsd services/pkgd services/netd
+    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto tests/sysfuzz tests/protofuzz tests/timers tests/netclient tests/chaos tests/crashstart tests/watch services/svcman services/blkdevd services/fsd services/pkgd services/netd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -52,7 +52,7 @@ ABIGEN        := .build/debug/abigen
 ABIGEN_INPUTS := Package.swift $(shell find gen/Sources -type f)
 ABI_BASELINE  := spec/baseline/abi_v0.json
 
-.PHONY: all deps build image disk packages media run fuzz debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
+.PHONY: all deps build image disk packages media run fuzz chaos debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
 .DEFAULT_GOAL := build
 # Keep intermediate objects (user programs are built through pattern rules).
 .SECONDARY:
@@ -70,6 +70,7 @@ help:
 	@echo "make packages  build and sign the sample packages (out/packages/*.pkg) with mkpkg"
 	@echo "make media   build out/media.img, the read-only disk with the packages (/media)"
 	@echo "make fuzz    the syscall fuzzer, long: CALLS=1000000 [SEED=N] (out/fuzz.log)"
+	@echo "make chaos   blkdevd killed KILLS=100 times under fsyncing writes [SEED=N]; checked on the host"
 	@echo "make debug   boot paused, with QEMU's gdb stub on :1234 (see README)"
 	@echo "make test    build everything and run every test"
 	@echo "make bench   deterministic benchmarks (QEMU -icount: ticks are guest instructions)"
@@ -321,6 +322,13 @@ fuzz: $(ISO)
 	  grep -a "SYSFUZZ: FINDING\|SYSFUZZ: seed\|^MM: free.*init\|PANIC" $(OUT)/fuzz.log | tr -d '.'; \
 	  if [ $$status -ne 33 ]; then echo "fuzz: QEMU exited $$status; log in $(OUT)/fuzz.log"; exit 1; fi; \
 	  if grep -aq "SYSFUZZ: FINDING" $(OUT)/fuzz.log; then echo "fuzz: findings with seed=$$seed (out/fuzz.log)"; exit 1; fi
+
+# The supervisor's chaos run (issue 16): blkdevd killed 100 times at seeded random
+# requests while files are written and fsynced; the host then reads back every fsynced
+# file and runs e2fsck. make test runs the same with 20 kills.
+KILLS ?= 100
+chaos: $(ISO) $(DISK_BINS)
+	APUS_CHAOS_KILLS=$(KILLS) APUS_CHAOS_SEED=$${SEED:-16} $(PYTHON) -m pytest -q -s tests/supervisor/test_chaos.py
 
 # --- ABI generator ------------------------------------------------------------------
 # Generated files are committed (kernel/generated, ulib/generated, ulib/swift/generated,

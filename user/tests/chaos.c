@@ -3,11 +3,14 @@
  * (chaos=...) and init's supervisor restarts it. After each fsync that returned ok it
  * prints "CHAOS: durable fN size=S": fsd has promised that file, and the host checks
  * every promised file on the disk image afterwards. A failed call prints its status
- * and the program goes on with the next file (nothing was promised for that one).
+ * and the program goes on with the next file (nothing was promised for that one); when
+ * fsd itself is gone (the call failed, not the request), it waits for the restarted
+ * fsd to register and connects again.
  * File N holds lines "file N line L\n" up to its size, 1 to 8 KiB. */
 #include <stdio.h>
 #include <string.h>
 #include <fs_client.h>
+#include <registry.h>
 #include "testlib.h"
 
 static char data[8192];
@@ -46,9 +49,21 @@ int main(int argc, char **argv) {
     if (status == 0) {
       durable++;
       printf("CHAOS: durable f%lu size=%lu\n", n, size);
-    } else {
-      failed++;
-      printf("CHAOS: f%lu not promised: %s\n", n, fs_status_name(status));
+      continue;
+    }
+    failed++;
+    printf("CHAOS: f%lu not promised: %s\n", n, status < 0 ? "fsd is gone" : fs_status_name(status));
+    if (status < 0) { /* the server, not the request: wait for the new fsd */
+      apus_handle_t found;
+      if (registry_lookup(REGISTRY_HANDLE, "fs", APUS_REGISTRY_LOOKUP_FLAGS_WAIT, &found) == 0) apus_handle_close(found);
+      apus_handle_close(fs.endpoint);
+      apus_vm_unmap((uint64_t)(uintptr_t)fs.buffer, 64 << 10);
+      apus_handle_close(fs.shm);
+      if (fs_connect(&fs, 64 << 10) != 0) {
+        printf("CHAOS: no filesystem after fsd's restart\n");
+        return 1;
+      }
+      printf("CHAOS: connected to fsd again\n");
     }
   }
   printf("CHAOS: %lu files, %lu durable, %lu failed\n", files, durable, failed);
