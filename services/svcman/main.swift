@@ -7,6 +7,11 @@
 // sender_manage). A name whose server is gone (its endpoint has no reader:
 // endpoint_status) is dropped when it is next touched. svcman ends when no writer to
 // the registry is left.
+//
+// The names outlive svcman (issue 16): every add it accepts is copied to init's
+// journal (handle 2: the request itself and a duplicate of the endpoint, sent to init's
+// supervisor), so when svcman dies and init starts it again, init adds them all back.
+// Handle 3 is init's start handshake.
 
 struct Name: Equatable {
   var bytes = InlineArray<48, UInt8>(repeating: 0)
@@ -52,6 +57,7 @@ struct Registry: RegistryProtocol.Server {
     }
     entries[free] = Entry(name: name, endpoint: endpoint)
     answerWaiters(for: name, endpoint: endpoint)
+    Self.journal(request, endpoint: endpoint)
     return .ok
   }
 
@@ -95,6 +101,19 @@ struct Registry: RegistryProtocol.Server {
     return nil
   }
 
+  /// Copies an accepted add to init's journal: the request, with a duplicate of the
+  /// endpoint. A journal that cannot take it costs the name's survival, nothing else.
+  static func journal(_ request: RegistryProtocol.AddRequest, endpoint: UInt32) {
+    let copy = apus_handle_duplicate(endpoint, Rights.write.union(.transfer).rawValue)
+    guard copy > 0 else { return }
+    var message = request
+    var handle = UInt32(copy)
+    // The duplicate leaves this process whether or not the send succeeds.
+    _ = withUnsafeBytes(of: &message) { bytes in
+      withUnsafePointer(to: &handle) { apus_ipc_send(journalHandle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count), $0, 1) }
+    }
+  }
+
   /// A write-only (and transferable) duplicate of a server's endpoint, for a client.
   private static func clientHandle(_ endpoint: UInt32) -> Int64 {
     apus_handle_duplicate(endpoint, Rights.write.union(.transfer).rawValue)
@@ -118,10 +137,14 @@ struct Registry: RegistryProtocol.Server {
   }
 }
 
+let journalHandle: UInt32 = 2
+let readyHandle: UInt32 = 3
+
 @_cdecl("main")
 func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
   var registry = Registry()
   print("SVCMAN: ready")
+  StartHandshake.ready(on: readyHandle, server: "SVCMAN")
   let stopped = IpcServer.run(endpoint: 1) { info, request, handles, reply, replyHandles in
     registry.senderMayAdd = IpcRecvFlags(rawValue: info.flags).contains(.senderManage)
     return RegistryProtocol.serve(&registry, request: request, handles: &handles, reply: reply, replyHandles: &replyHandles)

@@ -3,7 +3,7 @@
 crashes, with a line, and the system goes on; fsd killed in the middle of a client's
 operation: the client gets an error, the supervisor starts fsd again, it mounts, the
 client connects again and what it fsyncs afterwards is on the disk (host read-back,
-e2fsck clean)."""
+e2fsck clean); svcman killed: the names come back from init's journal."""
 import re
 
 from apus_qemu import EXIT_CLEAN_HALT
@@ -51,3 +51,21 @@ def test_fsd_killed_mid_operation_comes_back_and_mounts(qemu, disk_image, tmp_pa
         assert debugfs(disk, f"cat /chaos/f{number}") == expected_content(number)
     check = e2fsck(disk)
     assert check.returncode == 0, check.stdout
+
+
+def test_svcman_killed_the_names_come_back(qemu, disk_image, tmp_path):
+    """svcman dies taking the 8th registry request (seed 3: the second program's lookup
+    of fs, which fails); init queues the journal's names (block0, fs, pkg) for the new
+    svcman before it starts, so the third program finds fs though no server registered
+    again."""
+    disk = make_image(disk_image(0), with_programs(tmp_path / "root"), size_mib=64)
+    result = qemu(disk=disk, cmdline="chaos=services/svcman,seed=3,max=8,kills=1 run=tests/chaos,2 run=tests/chaos,2 run=tests/chaos,2")
+    result.expect("CHAOS: killed services/svcman pid=2 at request 8 (kill 1)", "CHAOS: no filesystem",
+                  "SUPERVISOR: svcman died (reason=killed code=0)",
+                  "SUPERVISOR: queued 3 names for the new svcman (0 of servers that are gone dropped, 0 lost)",
+                  "SUPERVISOR: restarted svcman (exit reason=killed, count=1) after 10 ms")
+    assert result.log.count("CHAOS: 2 files, 2 durable, 0 failed") == 2, result.report("the first and the third program")
+    assert result.log.count("FSD: mount ok") == 1, result.report("fsd never restarted: its name came back without it")
+    result.expect("INIT: done failures=1", "KERNEL: halt ok")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)

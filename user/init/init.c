@@ -237,29 +237,36 @@ int main(int argc, char **argv) {
 
   int64_t registry = apus_endpoint_create();
   if (!apus_is_error(registry)) apus_endpoint_label((apus_handle_t)registry, (const uint8_t *)"registry", 8);
-  struct apus_handle_grant serve = {(uint32_t)registry, APUS_RIGHT_READ};
-  static const char svcman_args[] = "services/svcman";
-  int64_t svcman = apus_is_error(registry) ? registry : start("services/svcman", svcman_args, sizeof svcman_args, &serve, 1);
-  if (apus_is_error(svcman)) {
-    printf("INIT: cannot start services/svcman: error %ld\n", -svcman);
+  if (apus_is_error(registry)) {
+    printf("INIT: no registry endpoint: error %ld\n", -registry);
     return 1;
   }
-  supervisor_setup(RESOURCE_HANDLE);
+  supervisor_setup(RESOURCE_HANDLE, (apus_handle_t)registry);
   supervisor_limits(restart_limit, restart_window, restart_backoff);
+  /* svcman: the registry's read end, and the journal (supervisor.h). */
+  struct apus_handle_grant serve[2] = {{(uint32_t)registry, APUS_RIGHT_READ}, {supervisor_journal(), APUS_RIGHT_WRITE}};
+  static const char svcman_args[] = "services/svcman";
+  struct service *svcman = supervisor_add("svcman", "services/svcman", svcman_args, sizeof svcman_args, serve, 2, -1);
+  if (!svcman) return 1;
+  svcman->registry = 1;
+  if (!supervisor_start(svcman)) {
+    printf("INIT: services/svcman failed to start\n");
+    return 1;
+  }
   start_drivers((apus_handle_t)registry, driver_arg);
   start_filesystem((apus_handle_t)registry);
   if (extra_service) start_service(extra_service, (apus_handle_t)registry);
   for (int i = first_program; i < argc; i++) failures += run_program(argv[i], (apus_handle_t)registry);
   supervisor_stop_all();
 
-  /* No writer to the registry is left once our handle goes: svcman ends. */
+  /* No writer to the registry is left once our handle goes: svcman ends by itself. */
   apus_handle_close((apus_handle_t)registry);
   struct apus_process_status ended;
-  if (apus_is_error(apus_process_wait((apus_handle_t)svcman, &ended)) || ended.reason != APUS_EXIT_REASON_EXITED || ended.code != 0) {
+  if (svcman->process >= 0 &&
+      (apus_is_error(apus_process_wait((apus_handle_t)svcman->process, &ended)) || ended.reason != APUS_EXIT_REASON_EXITED || ended.code != 0)) {
     printf("INIT: services/svcman ended wrong\n");
     failures++;
   }
-  apus_handle_close((apus_handle_t)svcman);
   printf("INIT: done failures=%d\n", failures);
   return failures;
 }

@@ -1,6 +1,7 @@
 /* init's supervisor: see supervisor.h. */
 #include <stdio.h>
 #include <string.h>
+#include <registry.h>
 #include "supervisor.h"
 
 #define SERVICE_MAX 12
@@ -12,12 +13,21 @@
 
 static struct service services[SERVICE_MAX];
 static int service_count;
-static apus_handle_t events, events_writer, resource;
+static apus_handle_t events, events_writer, resource, registry_endpoint;
+
+/* The registry's journal: the latest add per name, with a handle to its endpoint. */
+#define JOURNAL_MAX 32
+static struct {
+  struct apus_registry_add_request add;
+  apus_handle_t endpoint; /* 0: free */
+} journal[JOURNAL_MAX];
+
 static unsigned crash_limit = 5;
 static uint64_t crash_window = 10000 * MS;
 static uint64_t backoff_max = 1280 * MS; /* 10 ms doubling up to this */
 static uint64_t armed_deadline;
 
+static void queue_journal(void);
 static uint64_t started_at[SERVICE_MAX]; /* TSC at the last start, for the restart time */
 static uint64_t backoff_of[SERVICE_MAX];  /* the backoff before the last restart */
 
@@ -41,10 +51,13 @@ const char *supervisor_reason_name(apus_exit_reason_t reason) {
   }
 }
 
-void supervisor_setup(apus_handle_t device_resource) {
+apus_handle_t supervisor_journal(void) { return events_writer; }
+
+void supervisor_setup(apus_handle_t device_resource, apus_handle_t registry) {
   resource = device_resource;
+  registry_endpoint = registry;
   int64_t endpoint = apus_endpoint_create();
-  int64_t writer = apus_is_error(endpoint) ? endpoint : apus_handle_duplicate((apus_handle_t)endpoint, APUS_RIGHT_WRITE);
+  int64_t writer = apus_is_error(endpoint) ? endpoint : apus_handle_duplicate((apus_handle_t)endpoint, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER);
   if (apus_is_error(writer)) {
     printf("SUPERVISOR: no event endpoint (error %ld): servers that die stay dead\n", -writer);
     return;
@@ -155,6 +168,7 @@ static void died(struct service *s) {
   s->last_reason = status.reason;
   if (s->stopping) return;
   printf("SUPERVISOR: %s died (reason=%s code=%ld)\n", s->label, supervisor_reason_name(status.reason), status.code);
+  if (s->registry) queue_journal();
   crashed(s);
 }
 
@@ -186,13 +200,76 @@ static void rearm(void) {
   apus_endpoint_timer(events, TIMER_KEY, deadline);
 }
 
+/* A journal entry from svcman: keeps it, replacing the name's older one. */
+static void record(const struct apus_registry_add_request *add, apus_handle_t endpoint) {
+  int slot = -1;
+  for (int i = 0; i < JOURNAL_MAX; i++) {
+    if (journal[i].endpoint && journal[i].add.name_len == add->name_len && memcmp(journal[i].add.name, add->name, add->name_len) == 0) {
+      slot = i;
+      break;
+    }
+    if (slot < 0 && !journal[i].endpoint) slot = i;
+  }
+  if (slot < 0) { /* full: forget an entry whose server is gone, if any */
+    for (int i = 0; i < JOURNAL_MAX && slot < 0; i++)
+      if (apus_endpoint_status(journal[i].endpoint) & 1) slot = i;
+    if (slot < 0) {
+      apus_handle_close(endpoint);
+      return;
+    }
+  }
+  if (journal[slot].endpoint) apus_handle_close(journal[slot].endpoint);
+  journal[slot].add = *add;
+  journal[slot].endpoint = endpoint;
+}
+
+/* svcman died: queues an add of every name whose server still reads its endpoint on
+ * the registry endpoint, before the new svcman exists, so it serves them before any
+ * request that comes after its death was seen. (Sent, not called: nobody is there to
+ * answer yet. The endpoint queues 8 messages; names beyond that are lost, said so.) */
+static void queue_journal(void) {
+  unsigned queued = 0, gone = 0, lost = 0;
+  for (int i = 0; i < JOURNAL_MAX; i++) {
+    if (!journal[i].endpoint) continue;
+    if (apus_endpoint_status(journal[i].endpoint) & 1) { /* its server is gone */
+      apus_handle_close(journal[i].endpoint);
+      journal[i].endpoint = 0;
+      gone++;
+      continue;
+    }
+    int64_t state = apus_endpoint_status(registry_endpoint);
+    int64_t copy = apus_handle_duplicate(journal[i].endpoint, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER);
+    if (apus_is_error(state) || ((state >> 8) & 0xff) >= 7 || apus_is_error(copy)) {
+      if (!apus_is_error(copy)) apus_handle_close((apus_handle_t)copy);
+      lost++;
+      continue;
+    }
+    uint32_t handle = (uint32_t)copy;
+    if (apus_is_error(apus_ipc_send(registry_endpoint, (const uint8_t *)&journal[i].add, sizeof journal[i].add, &handle, 1))) lost++;
+    else queued++;
+  }
+  printf("SUPERVISOR: queued %u names for the new svcman (%u of servers that are gone dropped, %u lost)\n", queued, gone, lost);
+}
+
 /* Waits for the next events and handles them; returns their bits. */
 static uint64_t handle_events(void) {
   rearm();
-  uint64_t bits = 0;
+  union {
+    uint64_t bits;
+    struct apus_registry_add_request add;
+  } message = {0};
+  uint32_t handles[1] = {0};
   struct apus_ipc_recv_info info;
-  int64_t got = apus_ipc_recv(events, (uint8_t *)&bits, sizeof bits, NULL, 0, &info);
-  if (apus_is_error(got) || !(info.flags & APUS_IPC_RECV_FLAGS_INTERRUPT)) return 0;
+  int64_t got = apus_ipc_recv(events, (uint8_t *)&message, sizeof message, handles, 1, &info);
+  if (apus_is_error(got)) return 0;
+  if (!(info.flags & APUS_IPC_RECV_FLAGS_INTERRUPT)) {
+    if (got == (int64_t)sizeof message.add && info.handle_count == 1 && message.add.name_len <= APUS_REGISTRY_NAME_MAX)
+      record(&message.add, handles[0]);
+    else if (info.handle_count == 1)
+      apus_handle_close(handles[0]);
+    return 0;
+  }
+  uint64_t bits = message.bits;
   if (bits & (1ull << TIMER_KEY)) armed_deadline = 0;
   for (int i = 0; i < service_count; i++)
     if (bits & (1ull << i)) died(&services[i]);
@@ -228,7 +305,7 @@ void supervisor_stop_all(void) {
     struct service *s = &services[i];
     s->stopping = 1;
     s->restart_at = 0;
-    if (s->process < 0) continue;
+    if (s->process < 0 || s->registry) continue; /* svcman ends when init closes the registry */
     apus_process_kill((apus_handle_t)s->process);
     struct apus_process_status status;
     apus_process_wait((apus_handle_t)s->process, &status);
@@ -239,6 +316,8 @@ void supervisor_stop_all(void) {
       printf("INIT: %s %s had ended: reason=%s code=%ld\n", s->device_index >= 0 ? "driver" : "service", s->path,
              supervisor_reason_name(status.reason), status.code);
   }
+  for (int i = 0; i < JOURNAL_MAX; i++)
+    if (journal[i].endpoint) apus_handle_close(journal[i].endpoint);
   if (events) {
     apus_endpoint_timer(events, TIMER_KEY, 0);
     apus_handle_close(events_writer);

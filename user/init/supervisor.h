@@ -6,12 +6,20 @@
  * that dies `limit` times within `window` is given up, with a line saying so. A start
  * is ready when the server sends its one message on the ready endpoint it was given;
  * starts never block init: readiness is polled on the timer, so a server that waits
- * for another (fsd for block0) can be started while that one is being restarted. */
+ * for another (fsd for block0) can be started while that one is being restarted.
+ *
+ * The registry's journal: svcman sends every add it accepts (the request and a
+ * duplicate of the server's endpoint) to the event endpoint; the supervisor keeps the
+ * latest per name, and when svcman dies it queues them all (those whose server still
+ * reads its endpoint) as add requests on the registry endpoint for the new svcman to
+ * serve first, so the names survive svcman. */
 #ifndef APUS_INIT_SUPERVISOR_H
 #define APUS_INIT_SUPERVISOR_H
 #include <stddef.h>
 #include <stdint.h>
 #include <apus/syscall.h>
+
+#include <apus/registry.h>
 
 struct service {
   char label[32];  /* for log lines: "blkdevd", "fsd", ... */
@@ -24,12 +32,15 @@ struct service {
   int64_t process;  /* the running instance, or -1 */
   apus_handle_t ready_endpoint; /* while starting: the read end it reports ready on */
   int ready, given_up, stopping;
+  int registry; /* it is the registry (svcman): the journal is added back when it restarts */
   unsigned starts, crashes;
   uint64_t window_start, restart_at;
   apus_exit_reason_t last_reason;
 };
 
-void supervisor_setup(apus_handle_t resource);
+void supervisor_setup(apus_handle_t resource, apus_handle_t registry);
+/* A write handle to the event endpoint, for svcman's journal (the caller grants it). */
+apus_handle_t supervisor_journal(void);
 /* Crashes within window_ms that make it give up a service (default 5 in 10,000), and
  * the longest backoff (default 1,280 ms). */
 void supervisor_limits(unsigned limit, uint64_t window_ms, uint64_t backoff_max_ms);
@@ -39,7 +50,8 @@ struct service *supervisor_add(const char *label, const char *path, const char *
 int supervisor_start(struct service *s);
 /* Handles events until `child` (a program) has ended; *status says how. */
 int64_t supervisor_wait(apus_handle_t child, struct apus_process_status *status);
-/* Stops every service, last added first, and reports those that had died unseen. */
+/* Stops every service, last added first, and reports those that had died unseen;
+ * the registry's is left to end when init closes the registry. */
 void supervisor_stop_all(void);
 const char *supervisor_reason_name(apus_exit_reason_t reason);
 #endif

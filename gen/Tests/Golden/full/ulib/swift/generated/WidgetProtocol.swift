@@ -153,11 +153,19 @@ public enum WidgetProtocol {
 
   /// Calls a widget server over `transport`. Each call numbers its request and checks
   /// that the reply answers it. Handles go with a request through its `handles`
-  /// argument; the last reply's are in `replyHandles`, the caller's to keep or close.
+  /// argument; the last reply's are in `replyHandles`, the caller's to keep or close. A
+  /// server that restarts is survived with `reconnect`: idempotent requests without
+  /// handles are sent again after it.
   public struct Client<Transport: MessageTransport> {
     public var transport: Transport
     public private(set) var replyHandles = MessageHandles()
     private var nextID: UInt64 = 1
+    /// Restores the session when the server went away (peer_closed): looks it up again,
+    /// puts the new transport in place, attaches again. False when it cannot. An
+    /// idempotent request that carried no handles is then sent again, at most `retries`
+    /// times; other requests report the failure.
+    public var reconnect: ((inout Client) -> Bool)? = nil
+    public var retries = 3
 
     public init(transport: Transport) { self.transport = transport }
 
@@ -165,17 +173,37 @@ public enum WidgetProtocol {
     /// - Fails with `.missing`: No such widget.
     public mutating func fetch(widget: UInt64, bufferOffset: UInt64, bufferLen: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> FetchReply {
       var request = FetchRequest(widget: widget, bufferOffset: bufferOffset, bufferLen: bufferLen)
-      request.header = MsgHeader(op: Op.fetch.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: FetchReply.self)
+      request.header.op = Op.fetch.rawValue
+      return try call(request, handles: handles, expecting: FetchReply.self, idempotent: true)
     }
 
     /// ping: Checks the server is alive.
     public mutating func ping(handles: MessageHandles = MessageHandles()) throws(Failure) -> PingReply {
       var request = PingRequest()
-      request.header = MsgHeader(op: Op.ping.rawValue, status: 0, id: nextID)
-      nextID &+= 1
-      return try exchange(request, handles: handles, expecting: PingReply.self)
+      request.header.op = Op.ping.rawValue
+      return try call(request, handles: handles, expecting: PingReply.self, idempotent: false)
+    }
+
+    private mutating func call<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type, idempotent: Bool) throws(Failure) -> Reply {
+      var request = request
+      var attempt = 0
+      while true {
+        request.header.id = nextID
+        nextID &+= 1
+        do { return try exchange(request, handles: handles, expecting: Reply.self) } catch {
+          guard idempotent, handles.count == 0, attempt < retries, Self.isRestart(error), let reconnect else { throw error }
+          attempt += 1
+          _ = reconnect(&self)  // if it failed, the next attempt fails at once and reconnects again
+        }
+      }
+    }
+
+    /// Whether `failure` says the server went away.
+    public static func isRestart(_ failure: Failure) -> Bool {
+      switch failure {
+        case .transport(let error): return error.rawValue == AbiError.peerClosed.rawValue
+        default: return false
+      }
     }
 
     private mutating func exchange<Request: ProtocolMessage, Reply: ProtocolMessage>(_ request: Request, handles: MessageHandles, expecting: Reply.Type) throws(Failure) -> Reply {
