@@ -68,9 +68,7 @@ final class BlockCache {
   /// the same buffer to the new instance.
   private static func reconnect(_ client: inout BlockProtocol.Client<IpcTransport>, name: StaticString, buffer: UInt32,
                                 bytes: UInt64) -> Bool {
-    guard let endpoint = ServiceRegistry.lookup(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), wait: true)
-    else { return false }
-    _ = apus_handle_close(client.transport.endpoint)
+    guard let endpoint = ServiceRegistry.reconnect(name, closing: client.transport.endpoint) else { return false }
     client.transport = IpcTransport(endpoint: endpoint)
     guard let again = try? Sys.handleDuplicate(handle: buffer, rights: bufferRights),
       let attached = try? client.attachBuffer(bufferSize: bytes, handles: MessageHandles(again))

@@ -1,7 +1,9 @@
 // pkgd's filesystem client: the generated fs client over IPC with a shared buffer of
 // its own (paths at its start, data after 4 KiB), and the few whole-file and tree
 // operations installing needs. Every failure is the fs status (or io_error when the
-// call itself failed).
+// call itself failed). When fsd is restarted, the client finds it again and attaches
+// the same buffer; idempotent requests are retried, and an install in progress fails
+// (its open files are gone) and is recovered from its staging at pkgd's next start.
 
 typealias FsStatus = FsProtocol.Status
 extension FsProtocol.Status: Error {}
@@ -14,10 +16,19 @@ final class FileStore {
 
   init?(server: UInt32) {
     client = FsProtocol.Client(transport: IpcTransport(endpoint: server))
+    let rights = Rights.read.union(.write).union(.map).union(.transfer).rawValue
     guard let shared = SharedBuffer.create(size: UInt64(Self.size)),
+      let kept = try? Sys.handleDuplicate(handle: shared.handle, rights: rights),
       (try? client.attachBuffer(bufferSize: UInt64(Self.size), handles: MessageHandles(shared.handle))) != nil
     else { return nil }
     buffer = UnsafeMutableRawPointer(bitPattern: shared.address)!
+    client.reconnect = { client in
+      guard let endpoint = ServiceRegistry.reconnect("fs", closing: client.transport.endpoint),
+        let again = try? Sys.handleDuplicate(handle: kept, rights: rights)
+      else { return false }
+      client.transport = IpcTransport(endpoint: endpoint)
+      return (try? client.attachBuffer(bufferSize: UInt64(Self.size), handles: MessageHandles(again))) != nil
+    }
   }
 
   private func status(_ failure: FsProtocol.Failure) -> FsStatus {

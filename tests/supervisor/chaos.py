@@ -46,5 +46,6 @@ def run_chaos(name: str, disk: Path, *, seed: int, kills: int, files: int, timeo
         assert len(data) == size
     check = e2fsck(disk)
     assert check.returncode == 0, result.report(f"e2fsck after {kills} kills:\n{check.stdout}")
-    ticks = [int(t) for t in re.findall(r"SUPERVISOR: blkdevd serves again, (\d+) ticks after its restart", result.log)]
-    return result, durable, ticks
+    restarts = [(int(t), int(us)) for t, us in re.findall(r"SUPERVISOR: blkdevd serves again, (\d+) ticks \((\d+) us\) after its restart",
+                                                        result.log)]
+    return result, durable, restarts

@@ -28,7 +28,7 @@ static uint64_t backoff_max = 1280 * MS; /* 10 ms doubling up to this */
 static uint64_t armed_deadline;
 
 static void queue_journal(void);
-static uint64_t started_at[SERVICE_MAX]; /* TSC at the last start, for the restart time */
+static uint64_t started_at[SERVICE_MAX], started_ns[SERVICE_MAX]; /* the last start, for the restart time */
 static uint64_t backoff_of[SERVICE_MAX];  /* the backoff before the last restart */
 
 static uint64_t now(void) { return (uint64_t)apus_time_now(); }
@@ -124,6 +124,7 @@ static int launch(struct service *s) {
   s->ready = 0;
   s->starts++;
   started_at[s - services] = rdtsc();
+  started_ns[s - services] = now();
   if (s->starts > 1)
     printf("SUPERVISOR: restarted %s (exit reason=%s, count=%u) after %lu ms\n", s->label,
            supervisor_reason_name(s->last_reason), s->starts - 1, (unsigned long)(backoff_of[s - services] / MS));
@@ -183,7 +184,9 @@ static void check_ready(struct service *s) {
   apus_handle_close(s->ready_endpoint);
   s->ready_endpoint = 0;
   s->ready = 1;
-  if (s->starts > 1) printf("SUPERVISOR: %s serves again, %lu ticks after its restart\n", s->label, rdtsc() - started_at[s - services]);
+  if (s->starts > 1)
+    printf("SUPERVISOR: %s serves again, %lu ticks (%lu us) after its restart\n", s->label, rdtsc() - started_at[s - services],
+           (now() - started_ns[s - services]) / 1000);
 }
 
 /* Arms the timer for the earliest restart, or the next readiness poll. */

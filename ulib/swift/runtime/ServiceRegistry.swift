@@ -33,4 +33,13 @@ public enum ServiceRegistry {
     var handles = client.replyHandles
     return handles.take(0)
   }
+
+  /// A client's server went away (issue 16): waits until `name` is registered again
+  /// (by the restarted server, or init's journal) and returns its endpoint, having
+  /// closed `old`, the dead one's.
+  public static func reconnect(_ name: StaticString, closing old: UInt32) -> UInt32? {
+    guard let endpoint = lookup(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), wait: true) else { return nil }
+    _ = apus_handle_close(old)
+    return endpoint
+  }
 }
