@@ -2,6 +2,7 @@
  * generated message structs of spec/block.xml. */
 #include <string.h>
 #include <block_client.h>
+#include <protocol_call.h>
 
 /* The largest block reply (info). */
 union block_reply {
@@ -14,31 +15,13 @@ union block_reply {
 static int64_t exchange(struct block_client *client, struct apus_msg_header *request, uint64_t length,
                         const uint32_t *handles, uint64_t handle_count, union block_reply *reply) {
   request->id = client->next_id++;
-  struct apus_ipc_call_args args = {
-    .msg = (uint64_t)(uintptr_t)request, .len = length,
-    .handles = (uint64_t)(uintptr_t)handles, .handle_count = handle_count,
-    .reply = (uint64_t)(uintptr_t)reply, .reply_cap = sizeof *reply,
-  };
-  struct apus_ipc_recv_info info;
-  int64_t got = apus_ipc_call(client->endpoint, &args, &info);
-  if (apus_is_error(got)) return got;
-  if (got < (int64_t)sizeof reply->header || reply->header.id != request->id) return -(int64_t)APUS_ERR_INVALID_ARGUMENT;
-  return reply->header.status;
+  return protocol_call(client->endpoint, request, length, handles, handle_count, reply, sizeof *reply, NULL, 0);
 }
 
 int64_t block_raw(struct block_client *client, const void *request, uint64_t length, const uint32_t *handles,
                   uint64_t handle_count) {
   union block_reply reply;
-  struct apus_ipc_call_args args = {
-    .msg = (uint64_t)(uintptr_t)request, .len = length,
-    .handles = (uint64_t)(uintptr_t)handles, .handle_count = handle_count,
-    .reply = (uint64_t)(uintptr_t)&reply, .reply_cap = sizeof reply,
-  };
-  struct apus_ipc_recv_info info;
-  int64_t got = apus_ipc_call(client->endpoint, &args, &info);
-  if (apus_is_error(got)) return got;
-  if (got < (int64_t)sizeof reply.header) return -(int64_t)APUS_ERR_INVALID_ARGUMENT;
-  return reply.header.status;
+  return protocol_call_raw(client->endpoint, request, length, handles, handle_count, &reply, sizeof reply);
 }
 
 int64_t block_info(struct block_client *client, struct apus_block_info_reply *info) {

@@ -2,6 +2,7 @@
  * generated message structs of spec/net.xml. */
 #include <string.h>
 #include <net_client.h>
+#include <protocol_call.h>
 #include <registry.h>
 #include <shared_buffer.h>
 
@@ -17,32 +18,17 @@ union net_reply {
   struct apus_net_ping_reply ping;
 };
 
-static int64_t call(struct net_client *client, const void *request, uint64_t length, const uint32_t *handles,
-                    uint64_t handle_count, union net_reply *reply) {
-  struct apus_ipc_call_args args = {
-    .msg = (uint64_t)(uintptr_t)request, .len = length,
-    .handles = (uint64_t)(uintptr_t)handles, .handle_count = handle_count,
-    .reply = (uint64_t)(uintptr_t)reply, .reply_cap = sizeof *reply,
-  };
-  struct apus_ipc_recv_info info;
-  int64_t got = apus_ipc_call(client->endpoint, &args, &info);
-  if (apus_is_error(got)) return got;
-  if (got < (int64_t)sizeof reply->header) return -(int64_t)APUS_ERR_INVALID_ARGUMENT;
-  return reply->header.status;
-}
-
 static int64_t exchange(struct net_client *client, struct apus_msg_header *request, uint64_t length,
                         const uint32_t *handles, uint64_t handle_count, union net_reply *reply) {
   request->id = client->next_id++;
-  int64_t status = call(client, request, length, handles, handle_count, reply);
-  if (status >= 0 && (reply->header.id != request->id || reply->header.op != request->op))
-    return -(int64_t)APUS_ERR_INVALID_ARGUMENT;
+  int64_t status = protocol_call(client->endpoint, request, length, handles, handle_count, reply, sizeof *reply, NULL, 0);
+  if (status >= 0 && reply->header.op != request->op) return -(int64_t)APUS_ERR_INVALID_ARGUMENT;
   return status;
 }
 
 int64_t net_raw(struct net_client *client, const void *request, uint64_t length) {
   union net_reply reply;
-  return call(client, request, length, NULL, 0, &reply);
+  return protocol_call_raw(client->endpoint, request, length, NULL, 0, &reply, sizeof reply);
 }
 
 int64_t net_connect(struct net_client *client, int wait) {

@@ -2,22 +2,13 @@
  * generated message structs of spec/registry.xml. */
 #include <string.h>
 #include <registry.h>
+#include <protocol_call.h>
 
 static uint64_t next_id = 1;
 
-static int64_t exchange(apus_handle_t registry, const void *request, uint64_t length, const uint32_t *handles,
-                        uint64_t handle_count, struct apus_msg_header *reply, uint32_t *reply_handles) {
-  struct apus_ipc_call_args args = {
-    .msg = (uint64_t)(uintptr_t)request, .len = length,
-    .handles = (uint64_t)(uintptr_t)handles, .handle_count = handle_count,
-    .reply = (uint64_t)(uintptr_t)reply, .reply_cap = sizeof *reply,
-    .reply_handles = (uint64_t)(uintptr_t)reply_handles, .reply_handle_cap = reply_handles ? 1 : 0,
-  };
-  struct apus_ipc_recv_info info;
-  int64_t got = apus_ipc_call(registry, &args, &info);
-  if (apus_is_error(got)) return got;
-  if (got < (int64_t)sizeof *reply) return -(int64_t)APUS_ERR_INVALID_ARGUMENT;  /* not a registry reply */
-  return reply->status;
+static int64_t exchange(apus_handle_t registry, const struct apus_msg_header *request, uint64_t length,
+                        const uint32_t *handles, uint64_t handle_count, struct apus_msg_header *reply, uint32_t *reply_handles) {
+  return protocol_call(registry, request, length, handles, handle_count, reply, sizeof *reply, reply_handles, reply_handles ? 1 : 0);
 }
 
 static int set_name(uint8_t *field, uint32_t *length, const char *name) {
@@ -36,7 +27,7 @@ int64_t registry_add(apus_handle_t registry, const char *name, apus_handle_t end
   request.header.op = APUS_REGISTRY_OP_ADD;
   request.header.id = next_id++;
   struct apus_msg_header reply;
-  return exchange(registry, &request, sizeof request, &endpoint, 1, &reply, NULL);
+  return exchange(registry, &request.header, sizeof request, &endpoint, 1, &reply, NULL);
 }
 
 int64_t registry_lookup(apus_handle_t registry, const char *name, uint32_t flags, apus_handle_t *endpoint) {
@@ -48,7 +39,7 @@ int64_t registry_lookup(apus_handle_t registry, const char *name, uint32_t flags
   request.flags = flags;
   struct apus_msg_header reply;
   uint32_t handle = 0;
-  int64_t status = exchange(registry, &request, sizeof request, NULL, 0, &reply, &handle);
+  int64_t status = exchange(registry, &request.header, sizeof request, NULL, 0, &reply, &handle);
   if (status == APUS_REGISTRY_STATUS_OK) *endpoint = handle;
   return status;
 }

@@ -109,6 +109,16 @@ static inline uint64_t number_after(const char *text) {
   return value;
 }
 
+/* Waits for the next message on `endpoint`: the key bits posted on it (interrupts,
+ * endpoint_timer, process_watch), or 0 when it was not such a message. */
+static inline uint64_t wait_bits(apus_handle_t endpoint) {
+  uint64_t bits = 0;
+  struct apus_ipc_recv_info info;
+  int64_t got = apus_ipc_recv(endpoint, (uint8_t *)&bits, sizeof bits, NULL, 0, &info);
+  if (apus_is_error(got) || !(info.flags & APUS_IPC_RECV_FLAGS_INTERRUPT)) return 0;
+  return bits;
+}
+
 /* Prints the verdict line and returns the exit code. */
 static inline int finish(const char *what) {
   if (test_failures == 0) {

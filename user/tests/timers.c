@@ -9,16 +9,6 @@
 
 static uint64_t now(void) { return (uint64_t)apus_time_now(); }
 
-/* Waits for the next message on `endpoint`: the posted key bits, or 0 when it was not
- * an interrupt message. */
-static uint64_t wait_bits(apus_handle_t endpoint) {
-  uint64_t bits = 0;
-  struct apus_ipc_recv_info info;
-  int64_t got = apus_ipc_recv(endpoint, (uint8_t *)&bits, sizeof bits, NULL, 0, &info);
-  if (apus_is_error(got) || !(info.flags & APUS_IPC_RECV_FLAGS_INTERRUPT)) return 0;
-  return bits;
-}
-
 int main(void) {
   test_name = "TIMERS";
   int64_t endpoint = apus_endpoint_create();

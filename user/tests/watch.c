@@ -4,14 +4,6 @@
  * bad keys, handles and rights are errors. */
 #include "testlib.h"
 
-static uint64_t wait_bits(apus_handle_t endpoint) {
-  uint64_t bits = 0;
-  struct apus_ipc_recv_info info;
-  int64_t got = apus_ipc_recv(endpoint, (uint8_t *)&bits, sizeof bits, NULL, 0, &info);
-  if (apus_is_error(got) || !(info.flags & APUS_IPC_RECV_FLAGS_INTERRUPT)) return 0;
-  return bits;
-}
-
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "child") == 0) {
     for (volatile int i = 0; i < 2000000; i++) {
