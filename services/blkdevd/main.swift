@@ -37,15 +37,8 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     return 1
   }
 
-  guard let endpoint = try? Sys.endpointCreate() else {
-    print("BLKDEVD: no endpoint")
-    return 1
-  }
-  Protocols.label(endpoint, "block")
-  do {
-    try Sys.deviceIrqBind(device: transport.device, endpoint: endpoint, key: 0)
-  } catch {
-    print("BLK: \(location): cannot bind the interrupt (error \(error.rawValue))")
+  guard let endpoint = try? transport.serverEndpoint(serving: "block", interruptKey: 0) else {
+    print("BLK: \(location): no endpoint with the device's interrupt")
     return 1
   }
   let capacity = disk.capacity
@@ -53,8 +46,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
 
   var service = BlockService(device: disk, generation: Sys.timeNow() | 1)
   service.crashAfter = crashAfter
-  guard let clientEnd = try? Sys.handleDuplicate(handle: endpoint.raw, rights: Rights.write.union(.transfer).rawValue) else { return 1 }
-  let added = ServiceRegistry.add(name, endpoint: clientEnd)
+  let added = ServiceRegistry.publish(name, serving: endpoint)
   guard added == .ok else {
     print("BLKDEVD: cannot register the name: status \(added.rawValue)")
     return 1

@@ -30,16 +30,9 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
       print("FSD: block1 holds no filesystem fsd can mount: no /media")
     }
   }
-  guard let endpoint = try? Sys.endpointCreate(),
-    let clientEnd = try? Sys.handleDuplicate(handle: endpoint.raw, rights: Rights.write.union(.transfer).rawValue)
-  else { return 1 }
+  guard let endpoint = try? Sys.endpointCreate() else { return 1 }
   Protocols.label(endpoint, "fs")
-  var fsName = InlineArray<2, UInt8>(repeating: 0)
-  fsName[0] = UInt8(ascii: "f")
-  fsName[1] = UInt8(ascii: "s")
-  let added = withUnsafeBytes(of: &fsName) { bytes in
-    ServiceRegistry.add(UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 2), endpoint: clientEnd)
-  }
+  let added = ServiceRegistry.publish("fs", serving: endpoint)
   guard added == .ok else {
     print("FSD: cannot register fs: status \(added.rawValue)")
     return 1

@@ -43,15 +43,8 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     print("NET: \(location) \(error.explanation): refused")
     return 1
   }
-  guard let endpoint = try? Sys.endpointCreate() else {
-    print("NETD: no endpoint")
-    return 1
-  }
-  Protocols.label(endpoint, "net")
-  do {
-    try Sys.deviceIrqBind(device: card.transport.device, endpoint: endpoint, key: deviceKey)
-  } catch {
-    print("NET: \(location): cannot bind the interrupt (error \(error.rawValue))")
+  guard let endpoint = try? card.transport.serverEndpoint(serving: "net", interruptKey: deviceKey) else {
+    print("NET: \(location): no endpoint with the device's interrupt")
     return 1
   }
   print("NET: found virtio-net \(location) mac=\(card.mac) rx=\(card.receiveQueue.size) tx=\(card.transmitQueue.size)")
@@ -104,8 +97,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     print("NET: \(useDhcp ? "no DHCP answer" : "no-dhcp"): fallback \(IPv4Address.text(config.address))/\(prefix) gateway \(IPv4Address.text(config.gateway))")
   }
 
-  guard let clientEnd = try? Sys.handleDuplicate(handle: endpoint.raw, rights: Rights.write.union(.transfer).rawValue) else { return 1 }
-  let added = ServiceRegistry.add(name, endpoint: clientEnd)
+  let added = ServiceRegistry.publish(name, serving: endpoint)
   guard added == .ok else {
     print("NETD: cannot register the name: status \(added.rawValue)")
     return 1

@@ -14,12 +14,9 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
   }
   var service = PkgService(files: files)
   service.recover()
-  guard let endpoint = try? Sys.endpointCreate(),
-    let clientEnd = try? Sys.handleDuplicate(handle: endpoint.raw, rights: Rights.write.union(.transfer).rawValue)
-  else { return 1 }
+  guard let endpoint = try? Sys.endpointCreate() else { return 1 }
   Protocols.label(endpoint, "pkg")
-  let name: StaticString = "pkg"
-  guard ServiceRegistry.add(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), endpoint: clientEnd) == .ok else {
+  guard ServiceRegistry.publish("pkg", serving: endpoint) == .ok else {
     print("PKGD: cannot register pkg")
     return 1
   }

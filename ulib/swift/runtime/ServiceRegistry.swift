@@ -42,4 +42,15 @@ public enum ServiceRegistry {
     _ = apus_handle_close(old)
     return endpoint
   }
+
+  /// A server registers `name` for the endpoint it serves on: the registry gets a
+  /// write-only (and transferable) duplicate to hand out. Returns the protocol status.
+  public static func publish(_ name: UnsafeBufferPointer<UInt8>, serving endpoint: borrowing EndpointHandle) -> RegistryProtocol.Status {
+    guard let clientEnd = try? Sys.handleDuplicate(handle: endpoint.raw, rights: Rights.write.union(.transfer).rawValue) else { return .busy }
+    return add(name, endpoint: clientEnd)
+  }
+
+  public static func publish(_ name: StaticString, serving endpoint: borrowing EndpointHandle) -> RegistryProtocol.Status {
+    publish(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), serving: endpoint)
+  }
 }

@@ -211,3 +211,14 @@ public final class VirtioPCI {
 
   public var status: UInt8 { common.read8(Common.deviceStatus) }
 }
+
+extension VirtioPCI {
+  /// The endpoint a driver serves on: labelled with its protocol (`name`, for the IPC
+  /// tracer), with the device's interrupt posted on it as key `key`.
+  public func serverEndpoint(serving name: StaticString, interruptKey key: UInt32) throws(AbiError) -> EndpointHandle {
+    let endpoint = try Sys.endpointCreate()
+    Protocols.label(endpoint, name)
+    try Sys.deviceIrqBind(device: device, endpoint: endpoint, key: key)
+    return endpoint
+  }
+}
