@@ -29,7 +29,10 @@
  *   --service=PATH     supervises PATH as one more server (started last)
  *   --restart-limit=N  gives a service up after N crashes within the window (5)
  *   --restart-window-ms=MS  the window (10000)
- *   --restart-backoff-ms=MS  the longest wait before a restart (1280) */
+ *   --restart-backoff-ms=MS  the longest wait before a restart (1280)
+ *   --no-tick          the kernel runs without its tick (make bench): no timers, so
+ *                      starts wait on the server's ready message, and restarts are
+ *                      not made */
 #include <stdio.h>
 #include <string.h>
 #include <apus/syscall.h>
@@ -222,6 +225,8 @@ int main(int argc, char **argv) {
       drivers[0].vendor = (uint16_t)hex_value(argv[first_program] + 9, 4);
       drivers[0].device = (uint16_t)hex_value(argv[first_program] + 14, 4);
       drivers[0].path = argv[first_program] + 19;
+    } else if (strcmp(argv[first_program], "--no-tick") == 0) {
+      supervisor_without_timer();
     } else if (strncmp(argv[first_program], "--service=", 10) == 0) {
       extra_service = argv[first_program] + 10;
     } else if (strncmp(argv[first_program], "--restart-limit=", 16) == 0) {

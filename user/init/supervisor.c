@@ -26,8 +26,12 @@ static unsigned crash_limit = 5;
 static uint64_t crash_window = 10000 * MS;
 static uint64_t backoff_max = 1280 * MS; /* 10 ms doubling up to this */
 static uint64_t armed_deadline;
+static int no_timer;
+
+void supervisor_without_timer(void) { no_timer = 1; }
 
 static void queue_journal(void);
+static void check_ready_now(struct service *s);
 static uint64_t started_at[SERVICE_MAX], started_ns[SERVICE_MAX]; /* the last start, for the restart time */
 static uint64_t backoff_of[SERVICE_MAX];  /* the backoff before the last restart */
 
@@ -148,6 +152,10 @@ static void crashed(struct service *s) {
            (unsigned long)(crash_window / MS), supervisor_reason_name(s->last_reason));
     return;
   }
+  if (no_timer) {
+    printf("SUPERVISOR: %s is not restarted (no tick: make bench)\n", s->label);
+    return;
+  }
   uint64_t backoff = BACKOFF_FIRST;
   for (unsigned i = 1; i < s->crashes && backoff < backoff_max; i++) backoff *= 2;
   if (backoff > backoff_max) backoff = backoff_max;
@@ -181,6 +189,11 @@ static void check_ready(struct service *s) {
   uint8_t note[8];
   struct apus_ipc_recv_info received;
   apus_ipc_recv(s->ready_endpoint, note, sizeof note, NULL, 0, &received);
+  check_ready_now(s);
+}
+
+/* The ready message has been taken: the start is done. */
+static void check_ready_now(struct service *s) {
   apus_handle_close(s->ready_endpoint);
   s->ready_endpoint = 0;
   s->ready = 1;
@@ -197,7 +210,7 @@ static void rearm(void) {
     if (s->restart_at && s->restart_at < deadline) deadline = s->restart_at;
     if (s->process >= 0 && !s->ready && now() + POLL_INTERVAL < deadline) deadline = now() + POLL_INTERVAL;
   }
-  if (deadline == UINT64_MAX) deadline = 0;
+  if (deadline == UINT64_MAX || no_timer) deadline = 0;
   if (deadline == armed_deadline) return;
   armed_deadline = deadline;
   apus_endpoint_timer(events, TIMER_KEY, deadline);
@@ -290,6 +303,12 @@ static uint64_t handle_events(void) {
 
 int supervisor_start(struct service *s) {
   if (!events || !launch(s)) return 0;
+  if (no_timer) { /* nothing would wake a poll: wait for the ready message itself */
+    uint8_t note[8];
+    struct apus_ipc_recv_info received;
+    if (!apus_is_error(apus_ipc_recv(s->ready_endpoint, note, sizeof note, NULL, 0, &received))) check_ready_now(s);
+    return s->ready;
+  }
   while (!s->ready && !s->given_up) handle_events();
   return s->ready;
 }
