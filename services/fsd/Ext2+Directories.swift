@@ -11,6 +11,9 @@ struct Entry {
 
 extension Ext2 {
   static let pathComponentsMax = 64
+  /// Most links an inode may have (Linux's EXT2_LINK_MAX): a directory's count grows
+  /// with each subdirectory, and a 16-bit count from the disk must never wrap.
+  static let linkMax: UInt16 = 32000
 
   /// Calls `body` with each entry of directory `dir` (block, offset in it, the entry's
   /// inode, record length, name), from byte `start` of the directory; `body` returns
@@ -21,7 +24,7 @@ extension Ext2 {
                     _ body: (UInt32, Int, UInt32, Int, UnsafeRawBufferPointer) throws(FsProtocol.Status) -> Bool) throws(FsProtocol.Status) -> UInt64? {
     guard dir.isDirectory else { throw .notDirectory }
     var inode = dir
-    let blocks = (dir.size + UInt64(blockSize) - 1) / UInt64(blockSize)
+    let blocks = dir.size / UInt64(blockSize) + (dir.size % UInt64(blockSize) == 0 ? 0 : 1)  // a size from the disk: no + that wraps
     var index = start / UInt64(blockSize)
     let fileType = hasFileType
     let size = blockSize
@@ -142,6 +145,7 @@ extension Ext2 {
       return true
     }
     if !placed {
+      guard dir.size <= maximumSize - UInt64(blockSize) else { throw .noSpace }
       let index = dir.size / UInt64(blockSize)
       let block = try map(&dir, index, allocate: true)
       let size = blockSize
@@ -232,6 +236,7 @@ extension Ext2 {
   }
 
   func makeDirectory(in parent: inout Inode, _ name: [UInt8], mode: UInt32) throws(FsProtocol.Status) {
+    guard parent.links < Self.linkMax else { throw .noSpace }  // its ".." would be one link too many
     let number = try allocateInode(near: group(of: parent.number), directory: true)
     var dir = Inode()
     dir.number = number
@@ -309,6 +314,7 @@ extension Ext2 {
       }
     }
     var (targetParent, _) = try resolveParent(to)
+    if moving.isDirectory && sourceParent.number != targetParent.number && targetParent.links >= Self.linkMax { throw .noSpace }
     if let existing = try lookup(targetParent, targetName) {
       if existing == number {
         // Both names lead here: a rename cut short between its two writes (or a
@@ -356,7 +362,7 @@ extension Ext2 {
     sourceParent.links = sourceParent.links &- 1
     try store(sourceParent)
     var target = try inode(newParent)
-    target.links += 1
+    if target.links < Self.linkMax { target.links += 1 }  // checked before a move begins; never wraps
     try store(target)
   }
 }

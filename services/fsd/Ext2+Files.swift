@@ -1,5 +1,11 @@
 // File contents: the block map (twelve direct blocks, then single, double and triple
 // indirect tables), reading, writing with growth, and truncation.
+//
+// Offsets and sizes come from clients (any 64-bit value) and from the disk: each is
+// checked against `maximumSize` before any arithmetic that could wrap, so a request
+// past what ext2 can hold is bad_request, never a trap. Truncation and deletion walk
+// the block map tree and skip holes (a zero table pointer is a whole absent subtree),
+// so they cost what the file has allocated, not its logical size.
 
 extension Ext2 {
   private var sectorsPerBlock: UInt32 { UInt32(blockSize / 512) }
@@ -8,6 +14,16 @@ extension Ext2 {
   var maximumBlocks: UInt64 {
     let pointers = pointersPerBlock
     return 12 + pointers + pointers * pointers + pointers * pointers * pointers
+  }
+
+  /// The largest regular file in bytes, as Linux's ext2 computes it: what the block map
+  /// addresses, less what i_blocks (512-byte sectors in 32 bits, tables included) can
+  /// count; 2 GiB - 1 without large_file (revision 0 has no such feature).
+  var maximumSize: UInt64 {
+    let pointers = pointersPerBlock
+    let countable = (UInt64(UInt32.max) / UInt64(sectorsPerBlock)) - (3 + 2 * pointers + pointers * pointers)
+    let bytes = min(maximumBlocks, countable) * UInt64(blockSize)
+    return largeFiles ? bytes : min(bytes, UInt64(Int32.max))
   }
 
   /// Where block `index` (12 or more) of a file hangs: under the inode's indirect slot
@@ -92,7 +108,7 @@ extension Ext2 {
         let most = min(BlockCache.bulkBytes / blockSize, (total - done) / blockSize)
         while run < most {
           let next = try map(&inode, index + UInt64(run))
-          guard next == block + UInt32(run), !cache.isCached(next) else { break }
+          guard UInt64(next) == UInt64(block) + UInt64(run), !cache.isCached(next) else { break }
           run += 1
         }
         if run == 1 && total - done < blockSize {
@@ -113,7 +129,8 @@ extension Ext2 {
   func write(_ inode: inout Inode, offset: UInt64, length: Int, from source: UnsafeRawPointer) throws(FsProtocol.Status) {
     guard !readOnly else { throw .readOnly }
     let size = UInt64(blockSize)
-    guard (offset + UInt64(length) + size - 1) / size <= maximumBlocks else { throw .badRequest }
+    let limit = maximumSize
+    guard offset <= limit, UInt64(length) <= limit - offset else { throw .badRequest }
     var done = 0
     defer {
       if offset + UInt64(done) > inode.size { inode.size = offset + UInt64(done) }
@@ -135,23 +152,16 @@ extension Ext2 {
   /// Sets the size; blocks wholly past the new end are freed (and tables left empty).
   func truncate(_ inode: inout Inode, to newSize: UInt64) throws(FsProtocol.Status) {
     guard !readOnly else { throw .readOnly }
+    guard newSize <= maximumSize else { throw .badRequest }
     let size = UInt64(blockSize)
-    guard (newSize + size - 1) / size <= maximumBlocks else { throw .badRequest }
     if newSize < inode.size && inode.hasBlockMap {
-      let keep = (newSize + size - 1) / size
-      let had = (inode.size + size - 1) / size
       // The tail of the last kept block reads as zeros if the file grows again.
       if newSize % size != 0 {
         let block = try map(&inode, newSize / size)
         let from = Int(newSize % size)
         if block != 0 { try cache.modify(block) { bytes in _ = (bytes + from).initializeMemory(as: UInt8.self, repeating: 0, count: blockSize - from) } }
       }
-      var index = keep
-      while index < had {
-        try release(&inode, index)
-        index += 1
-      }
-      try prune(&inode)
+      try release(&inode, from: newSize / size + (newSize % size == 0 ? 0 : 1))
     }
     inode.size = newSize
     inode.mtime = now
@@ -159,80 +169,77 @@ extension Ext2 {
     try store(inode)
   }
 
-  /// Frees every block of the file (it is being deleted).
+  /// Frees every block of the file (it is being deleted), whatever its size says.
   func releaseAll(_ inode: inout Inode) throws(FsProtocol.Status) {
     guard inode.hasBlockMap else { return }
-    let size = UInt64(blockSize)
-    let had = (inode.size + size - 1) / size
-    var index: UInt64 = 0
-    while index < had {
-      try release(&inode, index)
-      index += 1
-    }
-    try prune(&inode)
+    try release(&inode, from: 0)
   }
 
-  /// Frees data block `index` and clears the pointer to it.
-  private func release(_ inode: inout Inode, _ index: UInt64) throws(FsProtocol.Status) {
-    if index < 12 {
+  /// Frees every data block at file index `keep` or later, and every table left empty.
+  private func release(_ inode: inout Inode, from keep: UInt64) throws(FsProtocol.Status) {
+    var index = keep
+    while index < 12 {
       let block = try checked(inode.block[Int(index)])
       if block != 0 {
         try releaseBlock(block)
         inode.block[Int(index)] = 0
         inode.sectors = inode.sectors &- sectorsPerBlock
       }
-      return
+      index += 1
     }
     let pointers = pointersPerBlock
-    guard let (slot, levels, first) = indirectPlace(index) else { return }
-    var rest = first
-    var table = try checked(inode.block[slot])
-    var level = levels - 1
-    while table != 0 {
-      var divisor: UInt64 = 1
-      for _ in 0..<level { divisor *= pointers }
-      let entry = Int(rest / divisor)
-      rest %= divisor
-      let next = try checked(try cache.read(table) { bytes in bytes.u32(entry * 4) })
-      if level == 0 {
-        if next != 0 {
-          try releaseBlock(next)
-          try cache.modify(table) { bytes in bytes.set32(entry * 4, 0) }
-          inode.sectors = inode.sectors &- sectorsPerBlock
-        }
-        return
-      }
-      table = next
-      level -= 1
-    }
-  }
-
-  /// Frees indirect tables that no longer point at anything.
-  private func prune(_ inode: inout Inode) throws(FsProtocol.Status) {
+    var first: UInt64 = 12
+    var span = pointers  // file blocks under the slot's table
     for (slot, levels) in [(12, 1), (13, 2), (14, 3)] {
       let table = try checked(inode.block[slot])
-      if table != 0, try pruneTable(table, level: levels, &inode) {
+      if table != 0 && first + span > keep, try releaseTree(table, levels: levels, first: first, keep: keep, &inode) {
         inode.block[slot] = 0
       }
+      first += span
+      span *= pointers
     }
   }
 
-  /// True when `table` held nothing and was freed.
-  private func pruneTable(_ table: UInt32, level: Int, _ inode: inout Inode) throws(FsProtocol.Status) -> Bool {
-    let count = blockSize / 4
+  /// Frees what `table` (`levels` tables above the data, covering file blocks from
+  /// `first`) holds at index `keep` or later; only subtrees that are there are visited.
+  /// True when the table was left empty and freed.
+  private func releaseTree(_ table: UInt32, levels: Int, first: UInt64, keep: UInt64,
+                           _ inode: inout Inode) throws(FsProtocol.Status) -> Bool {
+    let pointers = Int(pointersPerBlock)
+    // A copy of the table: the cache slot may be evicted by what is freed below.
+    var entries = [UInt32](repeating: 0, count: pointers)
+    try cache.read(table) { bytes in
+      for entry in 0..<pointers { entries[entry] = bytes.u32(entry * 4) }
+    }
+    var childSpan: UInt64 = 1
+    for _ in 1..<levels { childSpan *= UInt64(pointers) }
     var empty = true
-    for entry in 0..<count {
-      let child = try checked(try cache.read(table) { bytes in bytes.u32(entry * 4) })
+    var changed = false
+    for entry in 0..<pointers {
+      let child = try checked(entries[entry])
       guard child != 0 else { continue }
-      if level > 1, try pruneTable(child, level: level - 1, &inode) {
-        try cache.modify(table) { bytes in bytes.set32(entry * 4, 0) }
-      } else {
-        empty = false
+      let childFirst = first + UInt64(entry) * childSpan
+      if childFirst + childSpan <= keep {
+        empty = false  // wholly kept
+        continue
       }
+      if levels == 1 {
+        try releaseBlock(child)
+        inode.sectors = inode.sectors &- sectorsPerBlock
+      } else if try !releaseTree(child, levels: levels - 1, first: childFirst, keep: keep, &inode) {
+        empty = false
+        continue
+      }
+      entries[entry] = 0
+      changed = true
     }
     if empty {
       try releaseBlock(table)
       inode.sectors = inode.sectors &- sectorsPerBlock
+    } else if changed {
+      try cache.modify(table) { bytes in
+        for entry in 0..<pointers { bytes.set32(entry * 4, entries[entry]) }
+      }
     }
     return empty
   }

@@ -1,4 +1,4 @@
-// An ext2 filesystem (revision 1) on a BlockCache: the superblock, the group
+// An ext2 filesystem (revision 0 or 1) on a BlockCache: the superblock, the group
 // descriptors, inodes and the block and inode bitmaps. Files (Ext2+Files.swift) and
 // directories (Ext2+Directories.swift) build on these.
 //
@@ -20,6 +20,8 @@ final class Ext2 {
   let firstInode: UInt32
   let hasFileType: Bool
   let readOnly: Bool
+  /// large_file: a regular file may pass 2 GiB (without it, or in revision 0, it may not).
+  let largeFiles: Bool
   var groups: [GroupDescriptor]
   var freeBlocks: UInt32
   var freeInodes: UInt32
@@ -35,52 +37,47 @@ final class Ext2 {
 
   var pointersPerBlock: UInt64 { UInt64(blockSize / 4) }
 
+  /// Why a mount was refused: fsd says it and ends (a restart would meet the same disk).
+  struct Refusal: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+  }
+
   /// Mounts the filesystem behind `server` (a block endpoint registered as `name`), or
-  /// says why not.
-  static func mount(server: UInt32, name: StaticString) -> Ext2? {
+  /// throws why not. Revision 0 (the original layout) has 128-byte inodes, first inode
+  /// 11 and no feature fields; revision 1 says all three in the superblock.
+  static func mount(server: UInt32, name: StaticString) throws(Refusal) -> Ext2 {
     // The superblock is at byte 1024 whatever the block size: read it through a
     // 1 KiB-block cache first.
     guard let probe = BlockCache(server: server, name: name, blockSize: 1024, slotCount: 4) else {
-      print("FSD: cannot attach a buffer to the block server")
-      return nil
+      throw Refusal("cannot attach a buffer to the block server")
     }
-    guard let deviceBlocks = probe.deviceBlocks(), deviceBlocks >= 2 else {
-      print("FSD: the disk is too small for ext2")
-      return nil
-    }
+    guard let deviceBlocks = probe.deviceBlocks(), deviceBlocks >= 2 else { throw Refusal("the disk is too small for ext2") }
     probe.blockLimit = UInt32(min(deviceBlocks, UInt64(UInt32.max)))
     var fields = InlineArray<26, UInt32>(repeating: 0)
     var magic: UInt16 = 0
-    var inodeSize: UInt16 = 0
+    var inodeSizeField: UInt16 = 0
     do {
       try probe.read(1) { bytes in
         for index in 0..<26 { fields[index] = bytes.u32(index * 4) }
         magic = bytes.u16(56)
-        inodeSize = bytes.u16(88)
+        inodeSizeField = bytes.u16(88)
       }
     } catch {
-      print("FSD: cannot read the superblock")
-      return nil
+      throw Refusal("cannot read the superblock")
     }
-    guard magic == 0xef53 else {
-      print("FSD: bad superblock magic 0x\(String(magic, radix: 16)): not ext2")
-      return nil
-    }
+    guard magic == 0xef53 else { throw Refusal("bad superblock magic 0x\(String(magic, radix: 16)): not ext2") }
     let logBlockSize = fields[6]
     let revision = fields[19]
-    let incompat = fields[24]
-    let roCompat = fields[25]
-    guard logBlockSize <= 2 else {
-      print("FSD: block size 2^\(10 + logBlockSize) is not supported")
-      return nil
-    }
-    guard revision == 1 else {
-      print("FSD: revision \(revision) is not supported (only revision 1)")
-      return nil
-    }
+    guard logBlockSize <= 2 else { throw Refusal("block size 2^\(10 &+ logBlockSize) is not supported") }
+    guard revision <= 1 else { throw Refusal("revision \(revision) is not supported (only 0 and 1)") }
+    // Revision 0 has no feature fields (the bytes are not defined there).
+    let incompat = revision == 0 ? 0 : fields[24]
+    let roCompat = revision == 0 ? 0 : fields[25]
+    let inodeSize = revision == 0 ? 128 : inodeSizeField
+    let firstInode = revision == 0 ? 11 : fields[21]
     if incompat & ~Feature.incompatFileType != 0 {
-      print("FSD: incompatible feature flags 0x\(String(incompat & ~Feature.incompatFileType, radix: 16)) are not supported: not mounting")
-      return nil
+      throw Refusal("incompatible feature flags 0x\(String(incompat & ~Feature.incompatFileType, radix: 16)) are not supported")
     }
     var readOnly = probe.readOnlyDevice
     if roCompat & ~(Feature.roSparseSuper | Feature.roLargeFile) != 0 {
@@ -92,42 +89,37 @@ final class Ext2 {
     let blocksPerGroup = fields[8], inodesPerGroup = fields[10]
     guard blocksPerGroup > 0, inodesPerGroup > 0, blocksPerGroup <= UInt32(blockSize * 8), inodesPerGroup <= UInt32(blockSize * 8),
       blocksCount > firstData, UInt64(blocksCount) <= deviceBlocks / UInt64(blockSize / 1024), inodeSize >= 128,
-      Int(inodeSize) <= blockSize, inodeSize & (inodeSize - 1) == 0, firstData == (blockSize == 1024 ? 1 : 0)
+      Int(inodeSize) <= blockSize, inodeSize & (inodeSize - 1) == 0, firstData == (blockSize == 1024 ? 1 : 0), inodesCount > 0
     else {
-      print("FSD: the superblock's geometry is inconsistent")
-      return nil
+      throw Refusal("the superblock's geometry is inconsistent")
     }
-    let groupCount = Int((blocksCount - firstData + blocksPerGroup - 1) / blocksPerGroup)
+    // In 64 bits: blocksCount near 2^32 plus a group's worth would wrap in 32.
+    let groupCount = Int((UInt64(blocksCount - firstData) + UInt64(blocksPerGroup) - 1) / UInt64(blocksPerGroup))
     guard UInt64(groupCount) * UInt64(inodesPerGroup) >= UInt64(inodesCount), groupCount * 32 <= blockSize * 64 else {
-      print("FSD: the superblock's group counts are inconsistent")
-      return nil
+      throw Refusal("the superblock's group counts are inconsistent")
     }
     guard let cache = BlockCache(server: server, name: name, blockSize: blockSize, slotCount: max(256, (1 << 20) / blockSize)) else {
-      print("FSD: cannot attach the cache buffer")
-      return nil
+      throw Refusal("cannot attach the cache buffer")
     }
     cache.blockLimit = blocksCount
     let fs = Ext2(cache: cache, blockSize: blockSize, blocksCount: blocksCount, inodesCount: inodesCount, firstDataBlock: firstData,
                   blocksPerGroup: blocksPerGroup, inodesPerGroup: inodesPerGroup, inodeSize: Int(inodeSize),
-                  firstInode: fields[21], hasFileType: incompat & Feature.incompatFileType != 0, readOnly: readOnly,
-                  freeBlocks: fields[3], freeInodes: fields[4], mountTime: fields[12])
+                  firstInode: firstInode, hasFileType: incompat & Feature.incompatFileType != 0, readOnly: readOnly,
+                  largeFiles: roCompat & Feature.roLargeFile != 0, freeBlocks: fields[3], freeInodes: fields[4], mountTime: fields[12])
+    let root: Inode
     do {
       try fs.loadGroups(count: groupCount)
-      let root = try fs.inode(rootInode)
-      guard root.isDirectory else {
-        print("FSD: the root inode is not a directory")
-        return nil
-      }
+      root = try fs.inode(rootInode)
     } catch {
-      print("FSD: cannot read the group descriptors or the root")
-      return nil
+      throw Refusal("cannot read the group descriptors or the root")
     }
+    guard root.isDirectory else { throw Refusal("the root inode is not a directory") }
     return fs
   }
 
   private init(cache: BlockCache, blockSize: Int, blocksCount: UInt32, inodesCount: UInt32, firstDataBlock: UInt32,
                blocksPerGroup: UInt32, inodesPerGroup: UInt32, inodeSize: Int, firstInode: UInt32, hasFileType: Bool,
-               readOnly: Bool, freeBlocks: UInt32, freeInodes: UInt32, mountTime: UInt32) {
+               readOnly: Bool, largeFiles: Bool, freeBlocks: UInt32, freeInodes: UInt32, mountTime: UInt32) {
     self.cache = cache
     self.blockSize = blockSize
     self.blocksCount = blocksCount
@@ -139,6 +131,7 @@ final class Ext2 {
     self.firstInode = max(firstInode, 11)
     self.hasFileType = hasFileType
     self.readOnly = readOnly
+    self.largeFiles = largeFiles
     self.freeBlocks = freeBlocks
     self.freeInodes = freeInodes
     self.mountTime = mountTime
@@ -244,6 +237,11 @@ final class Ext2 {
   func releaseBlock(_ block: UInt32) throws(FsProtocol.Status) {
     guard block >= firstDataBlock, block < blocksCount else { throw .corrupted }
     let index = Int((block - firstDataBlock) / blocksPerGroup)
+    // The counts come from the disk: one that would pass its field is corrupt.
+    guard groups[index].freeBlocks < UInt16.max, freeBlocks < blocksCount else {
+      print("FSD: group \(index)'s free block count is past its size")
+      throw .corrupted
+    }
     try clearBit(in: groups[index].blockBitmap, Int((block - firstDataBlock) % blocksPerGroup))
     groups[index].freeBlocks += 1
     freeBlocks += 1
@@ -257,14 +255,21 @@ final class Ext2 {
     for step in 0..<groups.count {
       let index = (group + step) % groups.count
       guard groups[index].freeInodes > 0 else { continue }
-      let inGroup = Int(min(inodesPerGroup, inodesCount - UInt32(index) * inodesPerGroup))
+      // The last group may hold fewer inodes; a group past the count (its descriptor
+      // says it has free ones, the superblock that it has none) is corrupt.
+      let before = UInt64(index) * UInt64(inodesPerGroup)
+      guard before < UInt64(inodesCount) else {
+        print("FSD: group \(index) counts free inodes past the inode count")
+        throw .corrupted
+      }
+      let inGroup = Int(min(UInt64(inodesPerGroup), UInt64(inodesCount) - before))
       let reserved = index == 0 ? Int(firstInode - 1) : 0  // inodes 1 to firstInode-1 are the system's
       guard let bit = try takeFreeBit(in: groups[index].inodeBitmap, limit: inGroup, from: reserved) else {
         print("FSD: group \(index) counts free inodes its bitmap lacks")
         throw .corrupted
       }
       groups[index].freeInodes -= 1
-      if directory { groups[index].usedDirectories += 1 }
+      if directory { groups[index].usedDirectories &+= 1 }  // a hint to e2fsck, not a limit
       freeInodes -= 1
       try storeCounts(group: index)
       let number = UInt32(index) * inodesPerGroup + UInt32(bit) + 1
@@ -279,6 +284,10 @@ final class Ext2 {
   func releaseInode(_ number: UInt32, directory: Bool) throws(FsProtocol.Status) {
     guard number >= firstInode, number <= inodesCount else { throw .corrupted }
     let index = Int((number - 1) / inodesPerGroup)
+    guard groups[index].freeInodes < UInt16.max, freeInodes < inodesCount else {
+      print("FSD: group \(index)'s free inode count is past its size")
+      throw .corrupted
+    }
     try clearBit(in: groups[index].inodeBitmap, Int((number - 1) % inodesPerGroup))
     groups[index].freeInodes += 1
     if directory && groups[index].usedDirectories > 0 { groups[index].usedDirectories -= 1 }

@@ -21,6 +21,9 @@ struct FsService: FsProtocol.Server {
   private var buffers = ClientBuffers()
   private var files = [OpenFile](repeating: OpenFile(), count: 256)
   private var uses: UInt64 = 0
+  /// Most record bytes one readdir answers with (a directory entry's record is at most
+  /// a block plus a header, so one always fits).
+  static let readdirBytes = 64 << 10
 
   init(mounts: [Ext2]) { self.mounts = mounts }
 
@@ -156,10 +159,13 @@ struct FsService: FsProtocol.Server {
       let fs = mounts[open.mount]
       let dir = try fs.inode(open.inode)
       guard dir.isDirectory else { throw .notDirectory }
-      let capacity = Int(request.bufferLen)
+      // Records are built in fsd's own memory and copied out once: the shared buffer
+      // is the client's to rewrite at any moment, so nothing is ever read back from it.
+      // At most readdirBytes per request (the cookie continues), which bounds that copy.
+      let capacity = min(Int(request.bufferLen), Self.readdirBytes)
       let headerBytes = MemoryLayout<FsProtocol.Dirent>.size
+      var found = [(number: UInt32, name: [UInt8])]()
       var written = 0
-      var entries: UInt32 = 0
       var full = false
       let resume = request.cookie == 0 ? 0 : request.cookie - 1
       let stoppedAt = try fs.forEachEntry(dir, from: resume) { _, _, number, _, name in
@@ -169,29 +175,29 @@ struct FsService: FsProtocol.Server {
           full = true
           return true
         }
-        var header = FsProtocol.Dirent()
-        header.inode = UInt64(number)
-        header.nameLen = UInt16(name.count)
-        header.recordLen = UInt16(record)
-        header.kind = .regular
-        let at = destination + written
-        withUnsafeBytes(of: &header) { at.copyMemory(from: $0.baseAddress!, byteCount: headerBytes) }
-        (at + headerBytes).copyMemory(from: name.baseAddress!, byteCount: name.count)
+        found.append((number, Array(name)))
         written += record
-        entries += 1
         return false
       }
-      if full && entries == 0 { throw .badRequest }
-      // Kinds come from the inodes (file_type bytes are a hint ext2 may lack).
+      if full && found.isEmpty { throw .badRequest }
+      // Kinds come from the inodes (file_type bytes are a hint ext2 may lack); reading
+      // them may evict the directory's blocks, hence the second pass over `found`.
+      var records = [UInt8](repeating: 0, count: written)
       var offset = 0
-      while offset < written {
-        let at = destination + offset
-        let inode = try fs.inode(UInt32(truncatingIfNeeded: at.load(as: UInt64.self)))
-        var header = at.load(as: FsProtocol.Dirent.self)
-        header.kind = inode.kind
-        at.storeBytes(of: header, as: FsProtocol.Dirent.self)
+      for entry in found {
+        var header = FsProtocol.Dirent()
+        header.inode = UInt64(entry.number)
+        header.kind = try fs.inode(entry.number).kind
+        header.nameLen = UInt16(entry.name.count)
+        header.recordLen = UInt16((headerBytes + entry.name.count + 7) & ~7)
+        records.withUnsafeMutableBytes { bytes in
+          withUnsafeBytes(of: &header) { (bytes.baseAddress! + offset).copyMemory(from: $0.baseAddress!, byteCount: headerBytes) }
+          for (index, byte) in entry.name.enumerated() { bytes[offset + headerBytes + index] = byte }
+        }
         offset += Int(header.recordLen)
       }
+      if written > 0 { records.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: written) } }
+      let entries = UInt32(found.count)
       reply.nextCookie = full ? (stoppedAt ?? 0) + 1 : 0
       reply.bytes = UInt32(written)
       reply.entries = entries

@@ -1,10 +1,17 @@
 // fsd: the filesystem server. init starts it with the registry as handle 1 and the
 // write end of its start endpoint as handle 2. It looks up block0 in the registry (init
 // starts it only once a disk driver is ready, so it does not wait), mounts the ext2
-// filesystem on it (Ext2.mount says why not, and fsd ends), registers `fs` and serves
+// filesystem on it, registers `fs` and serves
 // the filesystem protocol. Dirty blocks are written back whenever no request is
 // waiting (and the device flushed at sync and fsync), so an idle fsd holds nothing
 // the disk lacks.
+//
+// A disk fsd cannot mount is not a crash: fsd says why ("FSD: cannot mount block0:
+// <reason>") and exits with code 2, which tells the supervisor that starting it again
+// would meet the same disk.
+
+/// fsd's exit code when the disk refuses the mount: not a crash, do not restart.
+let exitRefused: Int32 = 2
 
 @_cdecl("main")
 func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
@@ -15,19 +22,23 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     print("FSD: no block0")
     return 1
   }
-  guard let fs = Ext2.mount(server: device, name: "block0") else {
-    print("FSD: mount failed")
-    return 1
+  let fs: Ext2
+  do {
+    fs = try Ext2.mount(server: device, name: "block0")
+  } catch {
+    print("FSD: cannot mount block0: \(error.reason)")
+    return exitRefused
   }
   print("FSD: mount ok (\(fs.blocksCount) blocks of \(fs.blockSize) bytes, \(fs.freeBlocks) free; \(fs.inodesCount) inodes, \(fs.freeInodes) free)\(fs.readOnly ? " read-only" : "")")
   var mounts = [fs]
   // A second disk is removable media, mounted at /media (read-only if the disk is).
   if let media = lookup("block1") {
-    if let mediaFs = Ext2.mount(server: media, name: "block1") {
+    do {
+      let mediaFs = try Ext2.mount(server: media, name: "block1")
       print("FSD: /media mounted (\(mediaFs.blocksCount) blocks)\(mediaFs.readOnly ? " read-only" : "")")
       mounts.append(mediaFs)
-    } else {
-      print("FSD: block1 holds no filesystem fsd can mount: no /media")
+    } catch {
+      print("FSD: block1 holds no filesystem fsd can mount (\(error.reason)): no /media")
     }
   }
   guard let endpoint = try? Sys.endpointCreate() else { return 1 }
