@@ -1,0 +1,60 @@
+"""Issue 21: fsd against hostile clients, each an ordinary program (tests/fshostile,
+started by init's run=, not init itself) followed by a second client that must still
+be served; fsd must neither trap (the supervisor would say it died and restart it) nor
+hang (the boot would time out). The host's e2fsck judges the disk after the writes."""
+from apus_qemu import EXIT_CLEAN_HALT
+from ext2image import e2fsck, make_image
+from fsd_guard import expect_fsd_alive
+
+SECOND_CLIENT = "run=tests/fsclient,hash,/hello.txt"
+
+
+def served_again(result):
+    result.expect_match(r"FS: hash /hello.txt 6 [0-9a-f]{16}")
+    result.expect("INIT: tests/fsclient exited code=0")
+    expect_fsd_alive(result)
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)
+
+
+def hello_image(disk_image, tmp_path, options=(), size_mib=32, files=0):
+    folder = tmp_path / "root"
+    (folder / "many").mkdir(parents=True)
+    (folder / "hello.txt").write_text("hello\n")
+    for index in range(files):
+        (folder / "many" / f"file-with-a-longer-name-{index:04}").write_text(str(index))
+    return make_image(disk_image(0), folder, size_mib=size_mib, options=options)
+
+
+def test_sizes_and_offsets_near_2_64_are_bad_request(qemu, disk_image, tmp_path):
+    """fs_truncate(file, UINT64_MAX) and writes ending past 2^64 trapped fsd on
+    overflow; five of them made the supervisor give up on it for good."""
+    image = hello_image(disk_image, tmp_path)
+    result = qemu(disk=image, cmdline=f"run=tests/fshostile,huge {SECOND_CLIENT}")
+    result.expect_match(r"FSHOSTILE: huge ok \(\d+ checks\)")
+    result.expect("INIT: tests/fshostile exited code=0")
+    served_again(result)
+    check = e2fsck(image)
+    assert check.returncode == 0, result.report(f"e2fsck -fn found problems:\n{check.stdout}")
+
+
+def test_readdir_never_reads_back_the_clients_buffer(qemu, disk_image, tmp_path):
+    """A client thread rewrites the readdir area with record_len 0 while fsd lists:
+    fsd read record lengths back from it and looped for ever."""
+    image = hello_image(disk_image, tmp_path, files=400)
+    result = qemu(disk=image, cmdline=f"run=tests/fshostile,readdir,/many {SECOND_CLIENT}")
+    result.expect_match(r"FSHOSTILE: listed 402 entries 40 times, \d+ rewrites")
+    result.expect_match(r"FSHOSTILE: readdir ok \(\d+ checks\)")
+    served_again(result)
+
+
+def test_a_sparse_truncate_and_unlink_cost_what_is_allocated(qemu, disk_image, tmp_path):
+    """A 1-byte write 1 TiB out (4 KiB blocks), truncated to 0, written again and
+    unlinked: fsd walked every block index up to the old size (2^28 of them, minutes;
+    the boot timed out). It now visits only the tables that are there."""
+    image = hello_image(disk_image, tmp_path, options=("-b", "4096"))
+    result = qemu(disk=image, cmdline=f"run=tests/fshostile,sparse,{1 << 40} {SECOND_CLIENT}")
+    result.expect_match(r"FSHOSTILE: sparse ok \(\d+ checks\)")
+    served_again(result)
+    check = e2fsck(image)
+    assert check.returncode == 0, result.report(f"e2fsck -fn found problems:\n{check.stdout}")
