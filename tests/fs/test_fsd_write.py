@@ -50,3 +50,25 @@ def test_every_error_status(qemu, disk_image, tmp_path):
     result.expect_nothing_leaked()
     result.expect_exit(EXIT_CLEAN_HALT)
     assert e2fsck(image).returncode == 0, result.report("e2fsck after failed requests")
+
+
+def test_a_revision_0_image_mounts_reads_and_writes(qemu, disk_image, tmp_path):
+    """ext2 revision 0 (the original layout Linux still mounts: 128-byte inodes, first
+    inode 11, no feature fields, so no file types in entries and no large files): fsd
+    refused it ("only revision 1"). Now the write scenario runs on one and e2fsck
+    finds it clean."""
+    folder = tmp_path / "root"
+    folder.mkdir()
+    (folder / "hello.txt").write_text("hello\n")
+    image = make_image(disk_image(0), folder, options=("-r", "0"))
+    result = qemu(disk=image, cmdline="run=tests/fsclient,scenario run=tests/fsclient,hash,/hello.txt,/work/cut")
+    result.expect_match(r"FSD: mount ok .*")
+    result.expect("FS: scenario ok", "INIT: tests/fsclient exited code=0")
+    result.expect_match(r"FS: hash /hello.txt 6 [0-9a-f]{16}")
+    result.expect_match(r"FS: hash /work/cut 5000 [0-9a-f]{16}")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)
+    check = e2fsck(image)
+    assert check.returncode == 0, result.report(f"e2fsck -fn found problems:\n{check.stdout}{check.stderr}")
+    assert debugfs(image, "cat /work/big") == pattern((9 << 20) + 123, 2), result.report("debugfs reads /work/big differently")
+    assert debugfs(image, "cat /work/cut") == pattern(5000, 7), result.report("debugfs reads /work/cut differently")

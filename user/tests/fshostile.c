@@ -7,6 +7,9 @@
  *                  thread lists DIR again and again: every listing answers
  *   sparse OFFSET  a 1-byte write at OFFSET, truncate to 0; the write again, unlink:
  *                  each costs what is allocated (a few blocks), not OFFSET
+ *   cut PATH       PATH's size on the disk is damaged (near 2^64): opening it with
+ *                  truncate, then unlinking it, answer a status
+ *                  ("FSHOSTILE: cut open=.. unlink=..")
  * Each prints "FSHOSTILE: CASE ok (N checks)" only after checking every answer; the
  * test then runs a second client, which must still be served. */
 #include <fs_client.h>
@@ -115,6 +118,16 @@ static int case_sparse(uint64_t offset) {
   return finish("sparse");
 }
 
+static int case_cut(const char *path) {
+  uint64_t file;
+  int64_t opened = fs_open(&fs, path, APUS_FS_OPEN_FLAGS_WRITE | APUS_FS_OPEN_FLAGS_TRUNCATE, 0, &file, NULL, NULL);
+  if (opened == 0) fs_close(&fs, file);
+  int64_t unlinked = fs_unlink(&fs, path);
+  expect_eq("sync", fs_sync(&fs), 0);
+  printf("FSHOSTILE: cut open=%ld unlink=%ld\n", opened, unlinked);
+  return finish("cut");
+}
+
 int main(int argc, char **argv) {
   test_name = "FSHOSTILE";
   if (fs_connect(&fs, 64 << 10) != 0) {
@@ -124,6 +137,7 @@ int main(int argc, char **argv) {
   const char *which = argc > 1 ? argv[1] : "";
   if (strcmp(which, "huge") == 0) return case_huge();
   if (strcmp(which, "readdir") == 0) return case_readdir(argc > 2 ? argv[2] : "/");
+  if (strcmp(which, "cut") == 0) return case_cut(argc > 2 ? argv[2] : "/hello.txt");
   if (strcmp(which, "sparse") == 0) return case_sparse(number_after(argc > 2 ? argv[2] : "0"));
   printf("FSHOSTILE: unknown case %s\n", which);
   return 2;
