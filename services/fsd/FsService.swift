@@ -3,7 +3,8 @@
 // under /media goes to that filesystem with the prefix taken off. Each client process
 // attaches a shared buffer; paths and data travel through it by offset. Open files are a table
 // of (client, inode) pairs; an id is the slot and a generation, so a stale or
-// another client's id is bad_file.
+// another client's id is bad_file. One client holds at most open_max of the table's
+// slots (too_many_open past that), so no client can take every slot from the others.
 
 struct OpenFile {
   var sender: UInt64 = 0  // 0: free
@@ -77,6 +78,11 @@ struct FsService: FsProtocol.Server {
     Self.run { () throws(FsProtocol.Status) in
       let flags = request.flags
       guard flags.isKnown else { throw .badRequest }
+      // The limits first: a refused open creates and truncates nothing.
+      var held = 0
+      for open in files where open.sender == sender { held += 1 }
+      guard held < Int(FsProtocol.openMax) else { throw .tooManyOpen }
+      guard let slot = files.firstIndex(where: { $0.sender == 0 }) else { throw .noSpace }
       let (mount, name) = try path(request.pathOffset, request.pathLen)
       let fs = mounts[mount]
       let writing = flags.contains(.write) || flags.contains(.truncate)
@@ -95,7 +101,6 @@ struct FsService: FsProtocol.Server {
       if flags.contains(.directory) && !target.isDirectory { throw .notDirectory }
       if writing && target.isDirectory { throw .isDirectory }
       if flags.contains(.truncate) && target.size > 0 { try fs.truncate(&target, to: 0) }
-      guard let slot = files.firstIndex(where: { $0.sender == 0 }) else { throw .noSpace }
       uses += 1
       files[slot] = OpenFile(sender: sender, inode: target.number, mount: mount, writable: writing, generation: uses & 0xffff_ffff_ffff)
       reply.file = (files[slot].generation << 16) | UInt64(slot + 1)

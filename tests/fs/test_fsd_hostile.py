@@ -58,3 +58,15 @@ def test_a_sparse_truncate_and_unlink_cost_what_is_allocated(qemu, disk_image, t
     served_again(result)
     check = e2fsck(image)
     assert check.returncode == 0, result.report(f"e2fsck -fn found problems:\n{check.stdout}")
+
+
+def test_open_files_are_limited_per_client_and_freed_when_it_ends(qemu, disk_image, tmp_path):
+    """One table of 256 open files served every client: one client could take them
+    all, and a client that ended kept its own for ever. Now one client holds at most
+    open_max (64; one more is too_many_open) and fsd frees them when the client ends:
+    five clients in turn, each leaving 64 open (320 in all), are all served."""
+    image = hello_image(disk_image, tmp_path)
+    many = " ".join(["run=tests/fshostile,many"] * 5)
+    result = qemu(disk=image, cmdline=f"{many} {SECOND_CLIENT}")
+    assert len(result.lines_starting("FSHOSTILE: many ok")) == 5, result.report("each client was served")
+    served_again(result)

@@ -10,6 +10,9 @@
  *   cut PATH       PATH's size on the disk is damaged (near 2^64): opening it with
  *                  truncate, then unlinking it, answer a status
  *                  ("FSHOSTILE: cut open=.. unlink=..")
+ *   many           opens /hello.txt open_max times; one more is too_many_open (and a
+ *                  create then creates nothing); a close makes room; then it exits
+ *                  with open_max files open, which fsd must free when it ends
  * Each prints "FSHOSTILE: CASE ok (N checks)" only after checking every answer; the
  * test then runs a second client, which must still be served. */
 #include <fs_client.h>
@@ -128,6 +131,23 @@ static int case_cut(const char *path) {
   return finish("cut");
 }
 
+static int case_many(void) {
+  static uint64_t files[APUS_FS_OPEN_MAX];
+  int64_t opened = 0;
+  for (uint32_t i = 0; i < APUS_FS_OPEN_MAX && opened == 0; i++)
+    opened = fs_open(&fs, "/hello.txt", APUS_FS_OPEN_FLAGS_READ, 0, &files[i], NULL, NULL);
+  expect_eq("open_max opens", opened, 0);
+  uint64_t more;
+  expect_eq("one more", fs_open(&fs, "/hello.txt", APUS_FS_OPEN_FLAGS_READ, 0, &more, NULL, NULL), APUS_FS_STATUS_TOO_MANY_OPEN);
+  uint32_t create = APUS_FS_OPEN_FLAGS_WRITE | APUS_FS_OPEN_FLAGS_CREATE;
+  expect_eq("a create past the limit", fs_open(&fs, "/not-made", create, 0644, &more, NULL, NULL), APUS_FS_STATUS_TOO_MANY_OPEN);
+  struct apus_fs_stat_reply stat;
+  expect_eq("...made nothing", fs_stat(&fs, "/not-made", &stat), APUS_FS_STATUS_NOT_FOUND);
+  expect_eq("close one", fs_close(&fs, files[0]), 0);
+  expect_eq("open after a close", fs_open(&fs, "/hello.txt", APUS_FS_OPEN_FLAGS_READ, 0, &files[0], NULL, NULL), 0);
+  return finish("many");  /* ends with open_max files open */
+}
+
 int main(int argc, char **argv) {
   test_name = "FSHOSTILE";
   if (fs_connect(&fs, 64 << 10) != 0) {
@@ -137,6 +157,7 @@ int main(int argc, char **argv) {
   const char *which = argc > 1 ? argv[1] : "";
   if (strcmp(which, "huge") == 0) return case_huge();
   if (strcmp(which, "readdir") == 0) return case_readdir(argc > 2 ? argv[2] : "/");
+  if (strcmp(which, "many") == 0) return case_many();
   if (strcmp(which, "cut") == 0) return case_cut(argc > 2 ? argv[2] : "/hello.txt");
   if (strcmp(which, "sparse") == 0) return case_sparse(number_after(argc > 2 ? argv[2] : "0"));
   printf("FSHOSTILE: unknown case %s\n", which);

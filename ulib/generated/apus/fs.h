@@ -62,6 +62,11 @@ extern "C" {
 #define APUS_FS_STATUS_READ_ONLY 11
 /** The filesystem's metadata is inconsistent. */
 #define APUS_FS_STATUS_CORRUPTED 12
+/**
+ * The client already has as many files open as one client may (open_max); close one
+ * first.
+ */
+#define APUS_FS_STATUS_TOO_MANY_OPEN 13
 
 /* ---- Constants. */
 
@@ -69,6 +74,8 @@ extern "C" {
 #define APUS_FS_NAME_MAX ((uint32_t)255u)
 /** Longest path. */
 #define APUS_FS_PATH_MAX ((uint32_t)1024u)
+/** Most files one client process may have open at once. */
+#define APUS_FS_OPEN_MAX ((uint32_t)64u)
 
 /** What a directory entry names. */
 typedef uint32_t apus_fs_file_kind_t;

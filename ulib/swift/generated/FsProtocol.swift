@@ -88,11 +88,14 @@ public enum FsProtocol {
     public static let readOnly = Status(rawValue: 11)
     /// The filesystem's metadata is inconsistent.
     public static let corrupted = Status(rawValue: 12)
+    /// The client already has as many files open as one client may (open_max); close
+    /// one first.
+    public static let tooManyOpen = Status(rawValue: 13)
 
     /// True when the value is one the spec declares.
     public var isKnown: Bool {
       switch rawValue {
-        case 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12: true
+        case 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13: true
         default: false
       }
     }
@@ -112,6 +115,8 @@ public enum FsProtocol {
   public static let nameMax: UInt32 = 255
   /// Longest path.
   public static let pathMax: UInt32 = 1024
+  /// Most files one client process may have open at once.
+  public static let openMax: UInt32 = 64
 
   /// What a directory entry names.
   public struct FileKind: RawRepresentable, Equatable, Sendable {
@@ -777,12 +782,14 @@ public enum FsProtocol {
     /// - Fails with `.exists`: create and exclusive were given and the path exists.
     /// - Fails with `.notDirectory`: A component is not a directory.
     /// - Fails with `.isDirectory`: write was asked of a directory.
-    /// - Fails with `.noSpace`: No room to create the file.
+    /// - Fails with `.noSpace`: No room to create the file, or every open-file slot of
+    /// the server is taken.
     /// - Fails with `.ioError`: The block service failed.
     /// - Fails with `.badRequest`: The path range is invalid or flags has an unknown
     /// bit.
     /// - Fails with `.nameTooLong`: The path is too long.
     /// - Fails with `.readOnly`: write was asked of a read-only filesystem.
+    /// - Fails with `.tooManyOpen`: The client has open_max files open already.
     public mutating func open(pathOffset: UInt64, pathLen: UInt32, flags: OpenFlags, mode: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> OpenReply {
       var request = OpenRequest(pathOffset: pathOffset, pathLen: pathLen, flags: flags, mode: mode)
       request.header.op = Op.open.rawValue
@@ -814,7 +821,8 @@ public enum FsProtocol {
     /// - Fails with `.badFile`: The id is not open for writing.
     /// - Fails with `.noSpace`: The filesystem is full.
     /// - Fails with `.ioError`: The block service failed.
-    /// - Fails with `.badRequest`: The buffer range is invalid.
+    /// - Fails with `.badRequest`: The buffer range is invalid, or the write would end
+    /// past the largest file the filesystem holds.
     /// - Fails with `.readOnly`: The filesystem is read-only.
     public mutating func write(file: UInt64, offset: UInt64, length: UInt32, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> WriteReply {
       var request = WriteRequest(file: file, offset: offset, length: length, bufferOffset: bufferOffset)
@@ -851,7 +859,8 @@ public enum FsProtocol {
     /// - Fails with `.notFound`: The parent does not exist.
     /// - Fails with `.exists`: The path exists.
     /// - Fails with `.notDirectory`: A component is not a directory.
-    /// - Fails with `.noSpace`: The filesystem is full.
+    /// - Fails with `.noSpace`: The filesystem is full, or the parent has the most
+    /// links ext2 allows (32000).
     /// - Fails with `.ioError`: The block service failed.
     /// - Fails with `.badRequest`: The path range is invalid.
     /// - Fails with `.nameTooLong`: The path is too long.
