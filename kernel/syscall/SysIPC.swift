@@ -175,7 +175,8 @@ extension KernelSyscalls {
           throw error
         }
         return 8
-      case .callerEnded(let notice)?:
+      case .notice?:
+        guard let notice = queue.takeNotice() else { continue }
         do throws(AbiError) {
           try info.write(IpcRecvInfo(handleCount: 0, flags: IpcRecvFlags.senderEnded.rawValue, sender: notice.sender))
         } catch {
