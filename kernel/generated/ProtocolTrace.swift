@@ -103,6 +103,7 @@ enum ProtocolTrace {
       case (2, 11): "read_only"
       case (2, 12): "corrupted"
       case (2, 13): "too_many_open"
+      case (2, 14): "busy"
       case (3, 0): "ok"
       case (3, 1): "bad_request"
       case (3, 2): "no_buffer"

@@ -36,12 +36,14 @@ struct FsService: FsProtocol.Server {
                              reply: inout FsProtocol.AttachBufferReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
     guard let shm = handles.take(0) else { return .badRequest }
     switch buffers.attach(shm, size: request.bufferSize, sender: sender, endpoint: endpoint) {
-    case .refused, .full: return .badRequest
+    case .refused: return .badRequest
+    case .full: return .busy  // nothing is taken from a live client; its end frees room
     case .attached: return .ok
     }
   }
 
-  /// The sender_ended notice: the client's files and buffer go.
+  /// The sender_ended notice: the client's files and buffer go. (attach watched the
+  /// client; open needs the buffer for its path, so every client with files is watched.)
   mutating func clientEnded(_ client: UInt64) {
     for slot in 0..<files.count where files[slot].sender == client { files[slot] = OpenFile() }
     buffers.release(client)

@@ -273,6 +273,8 @@ const char *fs_status_name(int64_t status) {
   case APUS_FS_STATUS_BAD_FILE: return "bad file";
   case APUS_FS_STATUS_READ_ONLY: return "read-only filesystem";
   case APUS_FS_STATUS_CORRUPTED: return "filesystem corrupted";
+  case APUS_FS_STATUS_TOO_MANY_OPEN: return "too many open files";
+  case APUS_FS_STATUS_BUSY: return "server busy";
   default: return status < 0 ? "system error" : "unknown status";
   }
 }

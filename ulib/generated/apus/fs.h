@@ -67,6 +67,11 @@ extern "C" {
  * first.
  */
 #define APUS_FS_STATUS_TOO_MANY_OPEN 13
+/**
+ * The server has no room for another client's buffer now (every entry is a live
+ * client's, or the byte budget is spent); try again after a client ends.
+ */
+#define APUS_FS_STATUS_BUSY 14
 
 /* ---- Constants. */
 

@@ -23,7 +23,7 @@ static const struct apus_fuzz_op apus_fuzz_block_ops[] = {
   {5, "flush", sizeof(struct apus_block_flush_request), 0x4bull, 0},
 };
 static const struct apus_fuzz_op apus_fuzz_fs_ops[] = {
-  {1, "attach_buffer", sizeof(struct apus_fs_attach_buffer_request), 0x81ull, 0},
+  {1, "attach_buffer", sizeof(struct apus_fs_attach_buffer_request), 0x4081ull, 0},
   {2, "open", sizeof(struct apus_fs_open_request), 0x29ffull, 0},
   {3, "close", sizeof(struct apus_fs_close_request), 0x481ull, 0},
   {4, "read", sizeof(struct apus_fs_read_request), 0x4d1ull, 0},

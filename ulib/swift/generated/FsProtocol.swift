@@ -91,11 +91,14 @@ public enum FsProtocol {
     /// The client already has as many files open as one client may (open_max); close
     /// one first.
     public static let tooManyOpen = Status(rawValue: 13)
+    /// The server has no room for another client's buffer now (every entry is a live
+    /// client's, or the byte budget is spent); try again after a client ends.
+    public static let busy = Status(rawValue: 14)
 
     /// True when the value is one the spec declares.
     public var isKnown: Bool {
       switch rawValue {
-        case 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13: true
+        case 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14: true
         default: false
       }
     }
@@ -770,6 +773,8 @@ public enum FsProtocol {
     /// message).
     /// - Fails with `.badRequest`: No shm handle came with the message, or buffer_size
     /// exceeds it.
+    /// - Fails with `.busy`: No room for this client's buffer while the other clients
+    /// keep theirs.
     public mutating func attachBuffer(bufferSize: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> AttachBufferReply {
       var request = AttachBufferRequest(bufferSize: bufferSize)
       request.header.op = Op.attachBuffer.rawValue
