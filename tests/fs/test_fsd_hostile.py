@@ -2,6 +2,8 @@
 started by init's run=, not init itself) followed by a second client that must still
 be served; fsd must neither trap (the supervisor would say it died and restart it) nor
 hang (the boot would time out). The host's e2fsck judges the disk after the writes."""
+import pytest
+
 from apus_qemu import EXIT_CLEAN_HALT
 from ext2image import e2fsck, make_image
 from fsd_guard import expect_fsd_alive
@@ -70,3 +72,27 @@ def test_open_files_are_limited_per_client_and_freed_when_it_ends(qemu, disk_ima
     result = qemu(disk=image, cmdline=f"{many} {SECOND_CLIENT}")
     assert len(result.lines_starting("FSHOSTILE: many ok")) == 5, result.report("each client was served")
     served_again(result)
+
+
+def linux_ext2_max_size(block: int, large_file: bool = True) -> int:
+    """fs/ext2/super.c ext2_max_size: what the block map addresses, less what 32-bit
+    i_blocks (512-byte sectors, tables included) can count; 2 GiB - 1 without large_file."""
+    pointers = block // 4
+    upper = ((1 << 32) - 1) // (block // 512) - (3 + 2 * pointers + pointers * pointers)
+    mapped = 12 + pointers + pointers**2 + pointers**3
+    largest = min(mapped, upper) * block
+    return largest if large_file else min(largest, (1 << 31) - 1)
+
+
+@pytest.mark.parametrize("block,large_file", [(1024, True), (4096, True), (1024, False)])
+def test_the_largest_file_is_ext2s(qemu, disk_image, tmp_path, block, large_file):
+    """fsd's limit is ext2's real one: a file of exactly the largest size is written,
+    and e2fsck (which checks sizes against the same limit) finds the disk clean."""
+    options = ("-b", str(block)) + (() if large_file else ("-O", "^large_file"))
+    image = hello_image(disk_image, tmp_path, options=options)
+    largest = linux_ext2_max_size(block, large_file)
+    result = qemu(disk=image, cmdline=f"run=tests/fshostile,edge,{largest} {SECOND_CLIENT}")
+    result.expect_match(r"FSHOSTILE: edge ok \(\d+ checks\)")
+    served_again(result)
+    check = e2fsck(image)
+    assert check.returncode == 0, result.report(f"e2fsck -fn found problems:\n{check.stdout}")

@@ -7,6 +7,9 @@
  *                  thread lists DIR again and again: every listing answers
  *   sparse OFFSET  a 1-byte write at OFFSET, truncate to 0; the write again, unlink:
  *                  each costs what is allocated (a few blocks), not OFFSET
+ *   edge MAX       MAX is the largest file the filesystem holds (the test computes it
+ *                  as Linux does): a byte at MAX - 1 and a truncate to MAX are ok, a
+ *                  byte at MAX and a truncate to MAX + 1 are bad_request
  *   cut PATH       PATH's size on the disk is damaged (near 2^64): opening it with
  *                  truncate, then unlinking it, answer a status
  *                  ("FSHOSTILE: cut open=.. unlink=..")
@@ -121,6 +124,26 @@ static int case_sparse(uint64_t offset) {
   return finish("sparse");
 }
 
+static int case_edge(uint64_t largest) {
+  uint64_t file, size = 0, count = 0;
+  static const char one[] = "e";
+  char back = 0;
+  expect_eq("create /edge", fs_open(&fs, "/edge", APUS_FS_OPEN_FLAGS_WRITE | APUS_FS_OPEN_FLAGS_CREATE, 0644, &file, NULL, NULL), 0);
+  expect_eq("a byte at the last offset", fs_write(&fs, file, largest - 1, one, 1), 0);
+  expect_eq("a byte past it", fs_write(&fs, file, largest, one, 1), APUS_FS_STATUS_BAD_REQUEST);
+  expect_eq("two bytes across the end", fs_write(&fs, file, largest - 1, "ee", 2), APUS_FS_STATUS_BAD_REQUEST);
+  expect_eq("truncate one past", fs_truncate(&fs, file, largest + 1), APUS_FS_STATUS_BAD_REQUEST);
+  expect_eq("truncate to the largest", fs_truncate(&fs, file, largest), 0);
+  fs_close(&fs, file);
+  expect_eq("reopen", fs_open(&fs, "/edge", APUS_FS_OPEN_FLAGS_READ, 0, &file, &size, NULL), 0);
+  expect_eq("its size is the largest", (int64_t)size, (int64_t)largest);
+  expect_eq("read the last byte", fs_read(&fs, file, largest - 1, &back, 1, &count), 0);
+  expect_true("it is there", count == 1 && back == 'e');
+  fs_close(&fs, file);
+  expect_eq("sync", fs_sync(&fs), 0);
+  return finish("edge");
+}
+
 static int case_cut(const char *path) {
   uint64_t file;
   int64_t opened = fs_open(&fs, path, APUS_FS_OPEN_FLAGS_WRITE | APUS_FS_OPEN_FLAGS_TRUNCATE, 0, &file, NULL, NULL);
@@ -158,6 +181,7 @@ int main(int argc, char **argv) {
   if (strcmp(which, "huge") == 0) return case_huge();
   if (strcmp(which, "readdir") == 0) return case_readdir(argc > 2 ? argv[2] : "/");
   if (strcmp(which, "many") == 0) return case_many();
+  if (strcmp(which, "edge") == 0) return case_edge(number_after(argc > 2 ? argv[2] : "0"));
   if (strcmp(which, "cut") == 0) return case_cut(argc > 2 ? argv[2] : "/hello.txt");
   if (strcmp(which, "sparse") == 0) return case_sparse(number_after(argc > 2 ? argv[2] : "0"));
   printf("FSHOSTILE: unknown case %s\n", which);
