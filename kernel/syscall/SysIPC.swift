@@ -199,10 +199,10 @@ extension KernelSyscalls {
 
   mutating func shmCreate(size: UInt64) throws(AbiError) -> KernelObject {
     guard size > 0, size % Abi.pageSize == 0 else { throw .invalidArgument }
-    guard size <= AddressSpace.mappedLimit, let object = MemoryObject.anonymous(pageCount: Int(size / Abi.pageSize)) else {
-      throw .noMemory
-    }
-    object.isPrivate = false
+    // Charged to this process until the object dies, wherever its handles go.
+    guard size <= UserMemoryAccount.limit,
+      let object = MemoryObject.shared(pageCount: Int(size / Abi.pageSize), chargedTo: withProcess { $0.space.account })
+    else { throw .noMemory }
     return object
   }
 
