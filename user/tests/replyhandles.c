@@ -11,7 +11,8 @@
  * A handle a reply carries leaves the server's table whether it reached the caller or
  * not: the server looks each one up after the reply and counts the ones still there.
  * Before the fix a reply the caller could not take (reply_handle_cap 0, or the caller
- * gone) left them there: 128 such replies filled the server's table. */
+ * gone) left them there: 128 such replies filled the server's table; and a caller
+ * whose reply_handles buffer was read-only kept the installed handles unseen. */
 #include "testlib.h"
 
 static const char self[] = "tests/replyhandles";
@@ -249,6 +250,13 @@ int main(int argc, char **argv) {
   if (!apus_is_error(last)) apus_handle_close((apus_handle_t)last);
   while (filled > 0) apus_handle_close(fillers[--filled]);
   expect_eq("the server's table is clean after the partial install", ask(endpoint).stranded, 0);
+
+  /* A caller whose reply_handles buffer is read-only: fault, and the handle that was
+   * installed for it is closed (its value never reached the caller). */
+  uint64_t objects = snapshot().objects;
+  expect_eq("reply handles into read-only memory: fault",
+            call(endpoint, "h\1", 2, reply, sizeof reply, (uint32_t *)(uintptr_t)self, 4, &info), ERR(APUS_ERR_FAULT));
+  expect_eq("the handle it could not learn is closed", snapshot().objects, objects);
 
   /* A caller killed while the server holds its call; the reply (4 handles) comes
    * after: dropped, and its handles closed, not kept by the server. */
