@@ -16,7 +16,9 @@
 //
 // Device interrupts (kernel/dev/MessageInterrupts.swift) arrive as `signals`, a bit
 // per key, OR-ed in from interrupt context without allocating: a receiver gets them
-// before any queued message, as one 8-byte interrupt message.
+// before any queued message, as one 8-byte interrupt message. Notices that a watched
+// caller ended (endpoint_watch_caller, CallerWatch.swift) come next, each an empty
+// message with sender_ended.
 //
 // Lock rule: `lock` guards the slots, the counts, the signals and both wait queues.
 // Nothing is released under it: dropped handles are collected and released after.
@@ -47,6 +49,10 @@ final class Endpoint: KernelObject {
   private var senders = WaitQueue()
   /// Interrupt keys posted and not yet received.
   private var signals: UInt64 = 0
+  /// Watched callers that ended, not yet received, and how many: the receiver's wait
+  /// (a hot path: no reference counting) looks only at the count.
+  private var notices = CallerNotices()
+  private var noticeCount = 0
   /// The protocol its messages speak, for the IPC tracer (endpoint_label); 0: unknown.
   var protocolLabel: UInt8 = 0
   /// Its own endpoint_timer timers (kernel/ipc/EndpointTimers.swift).
@@ -86,8 +92,16 @@ final class Endpoint: KernelObject {
 
   override func handleClosed(_ rights: Rights) {
     var dropped = InlineArray<32, KernelObject?>(repeating: nil)
+    var droppedNotices: CallerWatch?
     var lastReader = false
-    defer { if lastReader { EndpointTimers.cancelAll(self) } }
+    defer {
+      if lastReader { EndpointTimers.cancelAll(self) }
+      // One at a time: a long chain released from its head would recurse.
+      while let notice = droppedNotices {
+        droppedNotices = notice.next
+        notice.next = nil
+      }
+    }
     lock.withLock {
       if rights.contains(.read) {
         readers -= 1
@@ -106,6 +120,8 @@ final class Endpoint: KernelObject {
             count -= 1
           }
           while let sender = senders.pop() { Scheduler.makeReady(sender) }
+          droppedNotices = notices.removeAll()
+          noticeCount = 0
         }
       }
       if rights.contains(.write) {
@@ -157,6 +173,8 @@ final class Endpoint: KernelObject {
     case delivered(length: Int, sender: UInt64, senderManage: Bool)
     /// Device interrupts: the keys posted since the last receive (now cleared).
     case signaled(UInt64)
+    /// A watched caller ended (endpoint_watch_caller): `takeNotice` has it.
+    case notice
   }
 
   /// From a device interrupt (interrupts masked): adds `bits` and wakes a receiver.
@@ -170,6 +188,31 @@ final class Endpoint: KernelObject {
   /// Puts back signals a receiver could not take (its buffer was too small).
   func resignal(_ bits: UInt64) { signal(bits) }
 
+  /// From a watched caller's teardown: queues its notice and wakes a receiver. With no
+  /// reader left nobody is told, and the caller releases the watch.
+  func callerEnded(_ watch: CallerWatch) {
+    watch.endpoint = nil
+    lock.withLock {
+      guard readers > 0 else { return }
+      notices.append(watch)
+      noticeCount += 1
+      if let receiver = receivers.pop() { Scheduler.makeReady(receiver) }
+    }
+  }
+
+  /// The oldest notice, for the receiver to report and release; nil when another
+  /// receiver took it first.
+  func takeNotice() -> CallerWatch? {
+    lock.withLock { () -> CallerWatch? in
+      guard let notice = notices.pop() else { return nil }
+      noticeCount -= 1
+      return notice
+    }
+  }
+
+  /// Puts back a notice a receiver could not report (its info was not writable).
+  func renotice(_ watch: CallerWatch) { callerEnded(watch) }
+
   /// Waits for the next message. A caller may copy a handle-free request straight into
   /// [`buffer`, `buffer` + `capacity`) meanwhile (capacity 0: never). `answered` is a
   /// caller this thread just replied to: if this thread must wait, the CPU goes
@@ -181,7 +224,7 @@ final class Endpoint: KernelObject {
     defer { if wake != .none { Scheduler.makeReady(wake) } }
     return lock.withLock { () -> Arrival? in
       let me = ThreadTable.pointer(Scheduler.current)
-      while count == 0 && signals == 0 {
+      while count == 0 && signals == 0 && noticeCount == 0 {
         guard writers > 0, !UserThreads.mustStop else { return nil }
         me.pointee.ipc.receiveBuffer = buffer
         me.pointee.ipc.receiveCapacity = capacity
@@ -202,6 +245,7 @@ final class Endpoint: KernelObject {
         defer { signals = 0 }
         return .signaled(signals)
       }
+      if noticeCount > 0 { return .notice }
       return .queued(length: messages[head].length, handleCount: messages[head].handles.count, serial: takenCount)
     }
   }
@@ -344,6 +388,26 @@ final class Endpoint: KernelObject {
       if !woken { return .peerClosed }
     }
     return nil
+  }
+
+  /// ipc_discard: drops the head message (one a receive refused: its handles do not fit
+  /// the receiver's table), closing its handles and failing its caller with
+  /// peer_closed, so a server goes on with the next. False when nothing is queued.
+  func discardHead() -> Bool {
+    var dropped = HandlesInFlight()
+    let found = lock.withLock { () -> Bool in
+      guard count > 0 else { return false }
+      CallReply.fail(messages[head].caller, serial: messages[head].callSerial, .peerClosed)
+      dropped = messages[head].handles
+      messages[head] = QueuedMessage()
+      head = (head + 1) % Self.depth
+      count -= 1
+      takenCount += 1  // a receiver that saw this message must not take the next for it
+      if let sender = senders.pop() { Scheduler.makeReady(sender) }
+      return true
+    }
+    withExtendedLifetime(dropped) {}  // released here, outside the lock
+    return found
   }
 
   /// endpoint_status: bit 0 no reader left, bit 1 no writer left, bits 8-15 queued.
