@@ -55,6 +55,8 @@ final class Endpoint: KernelObject {
   private var noticeCount = 0
   /// The protocol its messages speak, for the IPC tracer (endpoint_label); 0: unknown.
   var protocolLabel: UInt8 = 0
+  /// Its own endpoint_timer timers (kernel/ipc/EndpointTimers.swift).
+  var timers = EndpointTimerSlots()
 
   private init(pages: InlineArray<8, UInt64>) {
     self.pages = pages
@@ -75,6 +77,7 @@ final class Endpoint: KernelObject {
   }
 
   deinit {
+    EndpointTimers.cancelAll(self)  // off the timer list before it is freed
     for index in 0..<Self.depth { PageAllocator.shared.release(pages[index]) }
   }
 
