@@ -270,6 +270,7 @@ static int child_role(const struct apus_fuzz_protocol *protocol) {
   static struct session s;
   if (apus_is_error(start_thread(lifeline_watch, 0))) return 0;
   if (open_session(&s, protocol) != 0) return 0;
+  if (protocol == protocol_named("fs")) fs_setup(&s);
   step_fn step = step_for(protocol);
   for (uint64_t n = 5 + pick(40); n > 0 && !s.dead; n--) step(&s);
   if (protocol == protocol_named("fs") || protocol == protocol_named("net")) /* something to hold */
@@ -319,6 +320,7 @@ static int fuzz_role(const struct apus_fuzz_protocol *protocol, uint64_t message
     return 1;
   }
   choose_probe_name();
+  if (protocol == protocol_named("fs")) fs_setup(&s);
   step_fn step = step_for(protocol);
   uint64_t child_every = messages / 16 > 10 ? messages / 16 : 10;
   for (uint64_t n = 0; n < messages && !s.dead; n++) {

@@ -140,6 +140,25 @@ static uint32_t put_path(struct session *s, int writable, uint64_t *offset) {
   }
 }
 
+/* /pfz, with two files in it, so that opens find something to write. */
+static void fs_setup(struct session *s) {
+  static const char *const made[] = {"/pfz", "/pfz/a", "/pfz/b"};
+  if (!s->buffer && attach(s, 1) != 0) return;
+  for (int i = 0; i < 3; i++) {
+    struct apus_fs_open_request q = {.header = {.op = i ? APUS_FS_OP_OPEN : APUS_FS_OP_MKDIR}, .path_len = (uint32_t)strlen(made[i]),
+                                     .flags = APUS_FS_OPEN_FLAGS_READ | APUS_FS_OPEN_FLAGS_WRITE | APUS_FS_OPEN_FLAGS_CREATE,
+                                     .mode = 0644};
+    if (!i) q.flags = 0755; /* mkdir's mode, where open has its flags */
+    struct apus_fs_open_reply opened;
+    memcpy(s->buffer, made[i], q.path_len);
+    uint64_t length = i ? sizeof q : sizeof(struct apus_fs_mkdir_request);
+    if (call_plain(s, &q, length, NULL, 0, &opened, sizeof opened) == 0 && i) {
+      remember(opened.file, 0);
+      counts.files++;
+    }
+  }
+}
+
 static void fs_step(struct session *s) {
   if (!s->buffer && attach(s, 0) != 0) return;
   int scribble = pick(4) == 0;
