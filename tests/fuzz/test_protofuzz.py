@@ -21,7 +21,7 @@ from apus_qemu import EXIT_CLEAN_HALT
 from ext2image import e2fsck, make_image, with_programs
 
 PROTOCOLS = ("registry", "block", "fs", "pkg", "net")
-MESSAGES = 600
+MESSAGES = 1500
 SUPERVISOR_TROUBLE = re.compile(r"SUPERVISOR: .*(died|restarted|gave up|not restarted)")
 
 

@@ -368,25 +368,32 @@ static void waiter(uint64_t index) {
   waiter_status[index] = registry_lookup(REGISTRY_HANDLE, "pfz-absent", APUS_REGISTRY_LOOKUP_FLAGS_WAIT, &found);
 }
 
+/* The second client's verdict when a step was refused: which, and what it got. */
+static int refused(const char *what, int64_t status) {
+  printf("PROTOFUZZ: second client: %s answered %ld\n", what, status);
+  return SECOND_FAILED;
+}
+
 static int second_role(const struct apus_fuzz_protocol *protocol) {
   static struct session s;
   const char *name = protocol->name;
-  if (open_session(&s, protocol) != 0) return SECOND_FAILED;
+  int64_t status = open_session(&s, protocol);
+  if (status != 0) return refused("the lookup of its server", status);
   if (strcmp(name, "registry") == 0) {
     choose_probe_name();
-    if (probe(&s) != 0) return SECOND_FAILED;
+    if ((status = probe(&s)) != 0) return refused("a lookup", status);
     /* Lookups that wait: how many svcman takes from us (busy past that). */
     for (uint64_t i = 0; i < 24; i++) {
       waiter_status[i] = -1000;
-      if (apus_is_error(start_thread(waiter, i))) return SECOND_FAILED;
+      if (apus_is_error(start_thread(waiter, i))) return refused("a thread", -1);
     }
     sleep_ms(300);
     int capacity = 0;
     for (int i = 0; i < 24; i++) capacity += waiter_status[i] == -1000;
     printf("PROTOFUZZ: second client: registry served, %d lookups waiting\n", capacity);
-    return capacity ? capacity : SECOND_FAILED;
+    return capacity ? capacity : refused("every waiting lookup", waiter_status[0]);
   }
-  if (attach(&s, 1) != 0) return SECOND_FAILED;
+  if ((status = attach(&s, 1)) != 0) return refused("attach_buffer", status);
   if (strcmp(name, "fs") == 0) {
     static const char text[] = "second client\n";
     struct apus_fs_open_request open = {.header = {.op = APUS_FS_OP_OPEN}, .path_len = 11,
@@ -394,17 +401,17 @@ static int second_role(const struct apus_fuzz_protocol *protocol) {
                                                  APUS_FS_OPEN_FLAGS_CREATE | APUS_FS_OPEN_FLAGS_TRUNCATE, .mode = 0644};
     struct apus_fs_open_reply opened;
     memcpy(s.buffer, "/pfz-second", 11);
-    if (call_plain(&s, &open, sizeof open, NULL, 0, &opened, sizeof opened) != 0) return SECOND_FAILED;
+    if ((status = call_plain(&s, &open, sizeof open, NULL, 0, &opened, sizeof opened)) != 0) return refused("open", status);
     memcpy(s.buffer + 4096, text, sizeof text - 1);
     struct apus_fs_write_request write = {.header = {.op = APUS_FS_OP_WRITE}, .file = opened.file,
                                           .length = sizeof text - 1, .buffer_offset = 4096};
     struct apus_fs_read_request read = {.header = {.op = APUS_FS_OP_READ}, .file = opened.file,
                                         .length = sizeof text - 1, .buffer_offset = 8192};
     struct apus_fs_read_reply got;
-    if (call_plain(&s, &write, sizeof write, NULL, 0, NULL, 0) != 0) return SECOND_FAILED;
-    if (call_plain(&s, &read, sizeof read, NULL, 0, &got, sizeof got) != 0 || got.count != sizeof text - 1 ||
-        memcmp(s.buffer + 8192, text, sizeof text - 1) != 0)
-      return SECOND_FAILED;
+    if ((status = call_plain(&s, &write, sizeof write, NULL, 0, NULL, 0)) != 0) return refused("write", status);
+    if ((status = call_plain(&s, &read, sizeof read, NULL, 0, &got, sizeof got)) != 0) return refused("read", status);
+    if (got.count != sizeof text - 1 || memcmp(s.buffer + 8192, text, sizeof text - 1) != 0)
+      return refused("read (other bytes than written)", got.count);
     /* Files open at once: the same file again and again, until refused. */
     uint64_t files[CAPACITY_MAX];
     int capacity = 0;
@@ -416,14 +423,14 @@ static int second_role(const struct apus_fuzz_protocol *protocol) {
       call_plain(&s, &close, sizeof close, NULL, 0, NULL, 0);
     }
     printf("PROTOFUZZ: second client: fs served, %d files open at once\n", capacity + 1);
-    return capacity ? capacity + 1 : SECOND_FAILED;
+    return capacity ? capacity + 1 : refused("a second open", -1);
   }
   if (strcmp(name, "net") == 0) {
     struct apus_net_bind_request bind = {.header = {.op = APUS_NET_OP_BIND}};
     struct apus_net_bind_reply bound;
     uint32_t sockets[CAPACITY_MAX];
     int capacity = 0;
-    if (probe(&s) != 0) return SECOND_FAILED;
+    if ((status = probe(&s)) != 0) return refused("info", status);
     while (capacity < CAPACITY_MAX && call_plain(&s, &bind, sizeof bind, NULL, 0, &bound, sizeof bound) == 0)
       sockets[capacity++] = bound.socket;
     for (int i = 0; i < capacity; i++) {
@@ -431,15 +438,16 @@ static int second_role(const struct apus_fuzz_protocol *protocol) {
       call_plain(&s, &close, sizeof close, NULL, 0, NULL, 0);
     }
     printf("PROTOFUZZ: second client: net served, %d sockets bound at once\n", capacity);
-    return capacity ? capacity : SECOND_FAILED;
+    return capacity ? capacity : refused("every bind", -1);
   }
   if (strcmp(name, "block") == 0) {
     struct apus_block_read_request read = {.header = {.op = APUS_BLOCK_OP_READ}, .lba = 0, .count = 1};
-    if (probe(&s) != 0 || call_plain(&s, &read, sizeof read, NULL, 0, NULL, 0) != 0) return SECOND_FAILED;
+    if ((status = probe(&s)) != 0) return refused("info", status);
+    if ((status = call_plain(&s, &read, sizeof read, NULL, 0, NULL, 0)) != 0) return refused("read", status);
     printf("PROTOFUZZ: second client: block served\n");
     return 1;
   }
-  if (probe(&s) != 0) return SECOND_FAILED;
+  if ((status = probe(&s)) != 0) return refused("list", status);
   printf("PROTOFUZZ: second client: %s served\n", name);
   return 1;
 }
