@@ -474,8 +474,16 @@ static uint64_t conduct(const struct apus_fuzz_protocol *protocol, uint64_t seed
   struct session probe_session;
   int64_t reachable = open_session(&probe_session, protocol);
   if (reachable != 0) {
-    printf("PROTOFUZZ: %s: skipped, %s not found (%ld)\n", protocol->name, server_name(protocol), reachable);
-    return 0;
+    /* Block devices may be kept from ordinary programs: a refused lookup skips block.
+     * Any other server must be found (busy: the registry is out of room for us). */
+    int refused = reachable == APUS_REGISTRY_STATUS_NOT_FOUND || reachable == APUS_REGISTRY_STATUS_ACCESS_DENIED;
+    if (protocol == protocol_named("block") && refused) {
+      printf("PROTOFUZZ: block: skipped, the lookup of block1 was refused (%ld)\n", reachable);
+      return 0;
+    }
+    printf("PROTOFUZZ: FINDING seed=%lu %s: the lookup of %s answered %ld\n", seed, protocol->name, server_name(protocol),
+           reachable);
+    return 1;
   }
   if (probe_session.server != REGISTRY_HANDLE) apus_handle_close(probe_session.server);
   uint64_t findings = 0;
