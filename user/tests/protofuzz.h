@@ -22,6 +22,15 @@ static struct fuzz_counts counts;
 static volatile uint64_t *heartbeat;
 static uint64_t seed_used;
 
+/* Counts a finding; whether to print it: the first few of a process, so that a child
+ * looping on a broken server does not flood the log (the count says how many). */
+#define FINDINGS_PRINTED 8
+static int finding(void) {
+  counts.findings++;
+  if (counts.findings == FINDINGS_PRINTED + 1) printf("PROTOFUZZ: FINDING seed=%lu: more findings, not printed\n", seed_used);
+  return counts.findings <= FINDINGS_PRINTED;
+}
+
 struct session {
   const struct apus_fuzz_protocol *protocol;
   apus_handle_t server;
@@ -79,15 +88,13 @@ static int64_t call_server(struct session *s, void *request, uint64_t length, ui
     /* Handles a failed send did not move are still ours. */
     for (uint64_t i = 0; i < count; i++) apus_handle_close(handles[i]);
     if (our_own_error(got)) return got;
-    counts.findings++;
     s->dead = got == ERR(APUS_ERR_PEER_CLOSED);
-    printf("PROTOFUZZ: FINDING seed=%lu %s message #%lu op=%u length=%lu: the call failed (error %ld)%s\n", seed_used,
+    if (finding()) printf("PROTOFUZZ: FINDING seed=%lu %s message #%lu op=%u length=%lu: the call failed (error %ld)%s\n", seed_used,
            s->protocol->name, counts.messages, code, length, -got, s->dead ? ": the server died" : "");
     return got;
   }
   if (got < (int64_t)sizeof(struct apus_msg_header)) {
-    counts.findings++;
-    printf("PROTOFUZZ: FINDING seed=%lu %s message #%lu op=%u: a reply of %ld bytes\n", seed_used, s->protocol->name,
+    if (finding()) printf("PROTOFUZZ: FINDING seed=%lu %s message #%lu op=%u: a reply of %ld bytes\n", seed_used, s->protocol->name,
            counts.messages, code, got);
     return ERR(APUS_ERR_INVALID_ARGUMENT);
   }
@@ -95,8 +102,7 @@ static int64_t call_server(struct session *s, void *request, uint64_t length, ui
   uint32_t status = ((struct apus_msg_header *)reply)->status;
   uint64_t allowed = length >= sizeof *header ? declared_statuses(s->protocol, code) : 1ull << s->protocol->bad_request;
   if (status >= 64 || !(allowed & (1ull << status))) {
-    counts.findings++;
-    printf("PROTOFUZZ: FINDING seed=%lu %s message #%lu op=%u length=%lu handles=%lu: status %u, which the spec does not declare\n",
+    if (finding()) printf("PROTOFUZZ: FINDING seed=%lu %s message #%lu op=%u length=%lu handles=%lu: status %u, which the spec does not declare\n",
            seed_used, s->protocol->name, counts.messages, code, length, count, status);
   }
   return status;
