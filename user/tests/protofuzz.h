@@ -25,8 +25,10 @@ static uint64_t seed_used;
 /* Counts a finding; whether to print it: the first few of a process, so that a child
  * looping on a broken server does not flood the log (the count says how many). */
 #define FINDINGS_PRINTED 8
+static volatile uint64_t *findings_elsewhere; /* a child's: its fuzzer's count of them */
 static int finding(void) {
   counts.findings++;
+  if (findings_elsewhere) __atomic_add_fetch(findings_elsewhere, 1, __ATOMIC_RELAXED);
   if (counts.findings == FINDINGS_PRINTED + 1) printf("PROTOFUZZ: FINDING seed=%lu: more findings, not printed\n", seed_used);
   return counts.findings <= FINDINGS_PRINTED;
 }
