@@ -295,7 +295,7 @@ static int child_role(const struct apus_fuzz_protocol *protocol) {
   if (s.dead || pick(3) == 0) return counts.findings != 0; /* exits holding what it opened */
   if (!s.buffer && protocol != protocol_named("registry")) attach(&s, 1);
   held_session = &s;
-  for (uint64_t thread = 1, threads = pick(5); thread <= threads; thread++) start_thread(hold_loop, thread);
+  for (uint64_t thread = 1, threads = pick(12); thread <= threads; thread++) start_thread(hold_loop, thread);
   if (pick(2)) scribble_start(s.buffer, s.size); /* never stopped: it dies scribbling */
   hold_loop(0);
   return 0;
