@@ -52,7 +52,7 @@ ABIGEN        := .build/debug/abigen
 ABIGEN_INPUTS := Package.swift $(shell find gen/Sources -type f)
 ABI_BASELINE  := spec/baseline/abi_v0.json
 
-.PHONY: all deps build image disk packages media run fuzz chaos debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
+.PHONY: all deps build image disk packages media run fuzz protofuzz chaos debug bench test test-boot test-gen gen abi-check abi-baseline syms clean help
 .DEFAULT_GOAL := build
 # Keep intermediate objects (user programs are built through pattern rules).
 .SECONDARY:
@@ -69,7 +69,8 @@ help:
 	@echo "make disk    build out/disk.img (ext2, by mke2fs) from disk/ and the programs in /bin"
 	@echo "make packages  build and sign the sample packages (out/packages/*.pkg) with mkpkg"
 	@echo "make media   build out/media.img, the read-only disk with the packages (/media)"
-	@echo "make fuzz    the syscall fuzzer, long: CALLS=1000000 [SEED=N] (out/fuzz.log)"
+	@echo "make fuzz    the syscall fuzzer, long: CALLS=1000000 [SEED=N] (out/fuzz.log), after make protofuzz"
+	@echo "make protofuzz  the stateful protocol fuzzer against every server, long: MESSAGES=20000 [SEED=N]"
 	@echo "make chaos   blkdevd killed KILLS=100 times under fsyncing writes [SEED=N]; checked on the host"
 	@echo "make debug   boot paused, with QEMU's gdb stub on :1234 (see README)"
 	@echo "make test    build everything and run every test"
@@ -316,12 +317,32 @@ bench: $(ISO) $(BENCH_MEDIA) $(DISK_IMG) $(MEDIA_IMG)
 # seed unless one is given. Findings (with their seed and call number) are the
 # SYSFUZZ: FINDING lines; the log is out/fuzz.log.
 CALLS ?= 1000000
-fuzz: $(ISO)
+fuzz: $(ISO) protofuzz
 	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; echo "fuzz: seed=$$seed calls=$(CALLS)"; \
 	  tools/run_qemu.sh --iso $(ISO) --timeout 3000 --cmdline "run=tests/sysfuzz,seed=$$seed,calls=$(CALLS)" > $(OUT)/fuzz.log; status=$$?; \
 	  grep -a "SYSFUZZ: FINDING\|SYSFUZZ: seed\|^MM: free.*init\|PANIC" $(OUT)/fuzz.log | tr -d '.'; \
 	  if [ $$status -ne 33 ]; then echo "fuzz: QEMU exited $$status; log in $(OUT)/fuzz.log"; exit 1; fi; \
 	  if grep -aq "SYSFUZZ: FINDING" $(OUT)/fuzz.log; then echo "fuzz: findings with seed=$$seed (out/fuzz.log)"; exit 1; fi
+
+# The stateful protocol fuzzer, long (issue 21): `make protofuzz MESSAGES=20000 [SEED=N]`
+# fuzzes each server (svcman, blkdevd on a scratch disk, fsd on a fresh copy of the
+# system disk, pkgd, netd) with MESSAGES messages, children killed mid-request and a
+# second client after; make test runs the same, short (tests/fuzz/test_protofuzz.py).
+# It fails on a FINDING line (with its seed), a server the supervisor saw die or
+# restarted, or a hang; the log is out/protofuzz.log, counts are the PROTOFUZZ: lines.
+MESSAGES ?= 20000
+PROTOFUZZ_SERVERS := registry block fs pkg net
+protofuzz: $(ISO) $(DISK_IMG)
+	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; echo "protofuzz: seed=$$seed messages=$(MESSAGES)"; \
+	  cp $(DISK_IMG) $(OUT)/protofuzz-system.img && rm -f $(OUT)/protofuzz-scratch.img && truncate -s 8M $(OUT)/protofuzz-scratch.img; \
+	  runs=""; for name in $(PROTOFUZZ_SERVERS); do runs="$$runs run=tests/protofuzz,seed=$$seed,messages=$(MESSAGES),patience=60,only=$$name"; done; \
+	  tools/run_qemu.sh --iso $(ISO) --timeout 20000 --disk $(OUT)/protofuzz-system.img --disk $(OUT)/protofuzz-scratch.img --net \
+	    --cmdline "$$runs" > $(OUT)/protofuzz.log; status=$$?; \
+	  grep -a "PROTOFUZZ: \|SUPERVISOR: .*\(died\|restarted\|gave up\)\|PANIC" $(OUT)/protofuzz.log | grep -av "second client: "; \
+	  if [ $$status -ne 33 ]; then echo "protofuzz: QEMU exited $$status; log in $(OUT)/protofuzz.log"; exit 1; fi; \
+	  if grep -aq "PROTOFUZZ: FINDING\|SUPERVISOR: .*\(died\|restarted\|gave up\)" $(OUT)/protofuzz.log; then \
+	    echo "protofuzz: findings with seed=$$seed (out/protofuzz.log)"; exit 1; fi; \
+	  e2fsck -fn $(OUT)/protofuzz-system.img > /dev/null || { echo "protofuzz: fsd left the system disk inconsistent"; exit 1; }
 
 # The supervisor's chaos run (issue 16): blkdevd killed 100 times at seeded random
 # requests while files are written and fsynced; the host then reads back every fsynced
