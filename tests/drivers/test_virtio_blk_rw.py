@@ -52,7 +52,7 @@ def test_every_bad_request_gets_its_status(qemu, disk_image):
 
 
 def test_a_flooding_client_is_limited_and_its_death_frees_its_requests(qemu, disk_image):
-    """Issue 21: 250 threads of barrier reads once filled blkdevd's handle table (a
+    """Issue 21: threads of barrier reads (250 of them, in several processes) once filled blkdevd's handle table (a
     reply capability per request) and stopped it. Now one client holds at most
     requests_per_client (the rest busy), another client is served meanwhile (an
     attach, whose handle needs room, too), and when the flooding client is killed its

@@ -10,7 +10,7 @@
  *   stream     reads and writes until the server goes (its crash-after test hook)
  *   ioerror    the disk fails reads of sector 4096 (QEMU's blkdebug): io_error for
  *              them, and the server goes on
- *   flood      a child (case flood-child) floods blkdevd with barrier reads from 250
+ *   flood      a child (case flood-child) floods blkdevd with barrier reads from 60
  *              threads: past requests_per_client it gets busy; meanwhile this
  *              process is served (reads, an attach: blkdevd's handle table has room);
  *              killed with requests waiting and at the device, it leaves nothing
@@ -237,7 +237,7 @@ static int case_ioerror(void) {
 
 /* --- flood --- */
 
-#define FLOOD_THREADS 250
+#define FLOOD_THREADS 60 /* a process may have 64 */
 #define CONTROL ((apus_handle_t)2) /* flood-child: the parent's control endpoint */
 
 static volatile uint64_t flood_ok, flood_busy, flood_other;
@@ -255,7 +255,7 @@ static void flood_thread(uint64_t index) {
 /* The child: handle 1 is blkdevd, handle 2 the parent's control endpoint. Floods,
  * then reports (a call the parent never answers: it kills the child) 1 when reads
  * were served, + 2 when some were busy, + 4 when any got another status, + 8 when
- * fewer than 100 threads started. */
+ * not every thread started. */
 static int case_flood_child(void) {
   server = 1;
   struct block_client client = {server, 1};
@@ -265,7 +265,7 @@ static int case_flood_child(void) {
     if (!apus_is_error(start_thread(flood_thread, (uint64_t)i))) started++;
   uint64_t give_up = (uint64_t)apus_time_now() + 10000000000ull;
   while ((flood_ok == 0 || flood_busy == 0) && (uint64_t)apus_time_now() < give_up) apus_yield();
-  uint64_t report = (flood_ok ? 1 : 0) + (flood_busy ? 2 : 0) + (flood_other ? 4 : 0) + (started < 100 ? 8 : 0);
+  uint64_t report = (flood_ok ? 1 : 0) + (flood_busy ? 2 : 0) + (flood_other ? 4 : 0) + (started < FLOOD_THREADS ? 8 : 0);
   uint8_t reply[8];
   struct apus_ipc_recv_info info;
   struct apus_ipc_call_args args = {
