@@ -6,20 +6,18 @@
 // once, up to the device's slots; more wait in `pending`, in arrival order.
 //
 // Each client (by sender id, which the kernel never reuses) attaches one shared
-// buffer, mapped here; requests name offsets in it. A barrier request starts only
-// when everything before it has completed; a FUA write is followed by a flush before
-// its reply.
-
-struct AttachedBuffer {
-  var sender: UInt64 = 0  // 0: free
-  var shm: UInt32 = 0
-  var address: UInt = 0
-  var size: UInt64 = 0
-  /// Bytes mapped: the whole shm object.
-  var mapped: UInt64 = 0
-  var inFlight = 0
-  var lastUse: UInt64 = 0
-}
+// buffer (ClientBuffers), mapped here; requests name offsets in it. A barrier request
+// starts only when everything before it has completed; a FUA write is followed by a
+// flush before its reply.
+//
+// Every request held (waiting or at the device) holds its reply capability, a handle
+// in blkdevd's table; so requests are limited, `requestsPerClient` for one client and
+// `requestLimit` for all (250 threads of barrier reads once filled the table, and the
+// server could then take no message carrying a handle). A client is watched
+// (endpoint_watch_caller) when it first keeps something here; when it ends, its
+// waiting requests go, its requests at the device are orphaned (the device still
+// owns their slot; the device moves data only through blkdevd's bounce buffers, never
+// the client's buffer, so that buffer is unmapped at once) and its buffer goes.
 
 struct BlockRequest {
   var op = BlockProtocol.Op.read
@@ -28,10 +26,13 @@ struct BlockRequest {
   var count: UInt32 = 0
   var flags = BlockProtocol.RequestFlags()
   var offset: UInt64 = 0
-  var client = 0
+  /// Whose it is: its data is copied to or from this sender's buffer.
+  var sender: UInt64 = 0
   var reply: UInt32 = 0
   /// A FUA write whose data is written and whose flush now runs.
   var flushing = false
+  /// Its client ended while the device had it: nothing is copied, nobody answered.
+  var orphaned = false
 }
 
 struct BlockService: BlockProtocol.Server {
@@ -39,19 +40,23 @@ struct BlockService: BlockProtocol.Server {
   let generation: UInt64
   /// The request being served came from this sender.
   var sender: UInt64 = 0
-  private var clients = InlineArray<16, AttachedBuffer>(repeating: AttachedBuffer())
+  static let requestsPerClient = Int(BlockProtocol.requestsPerClient)
+  static let requestLimit = Int(BlockProtocol.maxRequests)
+  /// The endpoint served: where the notices of clients' ends come.
+  let endpoint: UInt32
+  private var buffers = ClientBuffers(largest: 16 << 20, budget: 64 << 20)
   private var slots = [BlockRequest?](repeating: nil, count: 16)
   private var inFlight = 0
   private var pending = [BlockRequest]()
-  private var uses: UInt64 = 0
   /// Test hook (crash-after=N): die inside a request sent to the device, from the N-th
   /// on, once more than one is in flight.
   var crashAfter = 0
   private var started = 0
 
-  init(device: VirtioBlock, generation: UInt64) {
+  init(device: VirtioBlock, generation: UInt64, endpoint: UInt32) {
     self.device = device
     self.generation = generation
+    self.endpoint = endpoint
   }
 
   // MARK: - ops
@@ -71,21 +76,17 @@ struct BlockService: BlockProtocol.Server {
   mutating func attachBuffer(_ request: BlockProtocol.AttachBufferRequest, handles: inout MessageHandles,
                              reply: inout BlockProtocol.AttachBufferReply, replyHandles: inout MessageHandles) -> BlockProtocol.Status {
     guard let shm = handles.take(0) else { return .badRequest }
-    let existing = find(sender)
-    if let existing, clients[existing].inFlight > 0 {  // its requests still use the old buffer
+    if held(by: sender) > 0 {  // its requests still use the old buffer
       _ = apus_handle_close(shm)
       return .badRequest
     }
-    guard let buffer = SharedBuffer.accept(shm, size: request.bufferSize, largest: 16 << 20) else { return .badRequest }
-    guard let slot = existing ?? freeClient() else {
-      try? Sys.vmUnmap(addr: buffer.address, len: buffer.mapped)
-      return .badRequest
+    switch buffers.attach(shm, size: request.bufferSize, sender: sender, endpoint: endpoint) {
+    case .refused: return .badRequest
+    case .full: return .busy
+    case .attached:
+      reply.generation = generation
+      return .ok
     }
-    if existing != nil { release(slot) }
-    clients[slot] = AttachedBuffer(sender: sender, shm: buffer.handle, address: buffer.address, size: request.bufferSize,
-                                   mapped: buffer.mapped, inFlight: 0, lastUse: uses)
-    reply.generation = generation
-    return .ok
   }
 
   mutating func read(_ request: BlockProtocol.ReadRequest, handles: inout MessageHandles,
@@ -113,25 +114,26 @@ struct BlockService: BlockProtocol.Server {
   /// reply comes from `complete`). A status other than ok is the answer now.
   private mutating func accept(_ candidate: BlockRequest) -> BlockProtocol.Status {
     var request = candidate
+    guard sender != 0 else { return .badRequest }
     if request.op != .flush {
       guard request.flags.isKnown, request.count >= 1, request.count <= BlockProtocol.maxBlocksPerRequest else { return .badRequest }
-      guard let client = find(sender) else { return .noBuffer }
+      guard buffers.has(sender) else { return .noBuffer }
       let bytes = UInt64(request.count) * VirtioBlock.sectorSize
-      guard request.offset <= clients[client].size, bytes <= clients[client].size - request.offset else { return .badRequest }
+      guard buffers.range(sender, offset: request.offset, length: bytes) != nil else { return .badRequest }
       if request.op == .write && device.readOnly { return .readOnly }
       guard request.lba <= device.capacity, UInt64(request.count) <= device.capacity - request.lba else { return .outOfRange }
-      request.client = client
-      uses += 1
-      clients[client].lastUse = uses
-      clients[client].inFlight += 1
-    } else {
-      request.client = -1
+    }
+    guard pending.count + inFlight < Self.requestLimit, held(by: sender) < Self.requestsPerClient else { return .busy }
+    // A client with a buffer is watched already (attach did it); a flush may come
+    // from one without.
+    if !buffers.has(sender) {
+      let watched = apus_endpoint_watch_caller(endpoint)
+      if watched == -Int64(AbiError.limitReached.rawValue) { return .busy }
+      guard watched >= 0 else { return .badRequest }  // not a call: nobody to answer later
     }
     let detached = apus_ipc_reply_detach()
-    guard detached > 0 else {  // not a call: nobody to answer later
-      if request.client >= 0 { clients[request.client].inFlight -= 1 }
-      return .badRequest
-    }
+    guard detached > 0 else { return .badRequest }  // not a call: nobody to answer later
+    request.sender = sender
     request.reply = UInt32(detached)
     pending.append(request)
     startPending()
@@ -150,12 +152,21 @@ struct BlockService: BlockProtocol.Server {
   }
 
   private mutating func begin(_ request: BlockRequest, in slot: Int) {
+    if request.op == .write {
+      // Checked at accept; the buffer cannot change meanwhile (attach is refused while
+      // the sender has requests, and its end drops its waiting ones). Checked again all
+      // the same: a client's buffer is never trusted to be there.
+      let bytes = Int(request.count) * Int(VirtioBlock.sectorSize)
+      guard let source = buffers.range(request.sender, offset: request.offset, length: UInt64(bytes)) else {
+        answer(request, status: .noBuffer)
+        return
+      }
+      device.buffer(slot).copyMemory(from: source, byteCount: bytes)
+    }
     slots[slot] = request
     inFlight += 1
     switch request.op {
     case .write:
-      let source = UnsafeRawPointer(bitPattern: clients[request.client].address + UInt(request.offset))!
-      device.buffer(slot).copyMemory(from: source, byteCount: Int(request.count) * Int(VirtioBlock.sectorSize))
       device.start(slot, type: VirtioBlock.RequestType.write, sector: request.lba, sectors: request.count)
     case .read:
       device.start(slot, type: VirtioBlock.RequestType.read, sector: request.lba, sectors: request.count)
@@ -177,7 +188,7 @@ struct BlockService: BlockProtocol.Server {
   mutating func deviceInterrupted() {
     while let done = device.nextCompleted() {
       guard var request = slots[done.slot] else { continue }
-      if done.ok && request.op == .write && request.flags.contains(.fua) && device.canFlush && !request.flushing {
+      if done.ok && !request.orphaned && request.op == .write && request.flags.contains(.fua) && device.canFlush && !request.flushing {
         request.flushing = true  // the data is written; make it durable before the reply
         slots[done.slot] = request
         device.start(done.slot, type: VirtioBlock.RequestType.flush, sector: 0, sectors: 0)
@@ -185,12 +196,18 @@ struct BlockService: BlockProtocol.Server {
       }
       slots[done.slot] = nil
       inFlight -= 1
+      // The slot is free only now that the device is done with its bounce buffer.
+      if request.orphaned { continue }
+      var status: BlockProtocol.Status = done.ok ? .ok : .ioError
       if done.ok && request.op == .read {
-        let target = UnsafeMutableRawPointer(bitPattern: clients[request.client].address + UInt(request.offset))!
-        target.copyMemory(from: device.buffer(done.slot), byteCount: Int(request.count) * Int(VirtioBlock.sectorSize))
+        let bytes = Int(request.count) * Int(VirtioBlock.sectorSize)
+        if let target = buffers.range(request.sender, offset: request.offset, length: UInt64(bytes)) {
+          target.copyMemory(from: device.buffer(done.slot), byteCount: bytes)
+        } else {
+          status = .noBuffer
+        }
       }
-      if request.client >= 0 { clients[request.client].inFlight -= 1 }
-      answer(request, status: done.ok ? .ok : .ioError)
+      answer(request, status: status)
     }
     _ = try? Sys.deviceIrqAck(device: device.transport.device)
     startPending()
@@ -224,26 +241,31 @@ struct BlockService: BlockProtocol.Server {
 
   // MARK: - clients
 
-  private func find(_ sender: UInt64) -> Int? {
-    for index in 0..<16 where clients[index].sender == sender && sender != 0 { return index }
-    return nil
+  /// Requests of `sender` waiting or at the device.
+  private func held(by sender: UInt64) -> Int {
+    var count = 0
+    for request in pending where request.sender == sender { count += 1 }
+    for slot in slots where slot?.sender == sender && slot?.orphaned == false { count += 1 }
+    return count
   }
 
-  /// A free entry, or the least recently used one with nothing in flight (its client
-  /// is probably gone; if not, it gets no_buffer and attaches again).
-  private mutating func freeClient() -> Int? {
-    var oldest: Int? = nil
-    for index in 0..<16 {
-      if clients[index].sender == 0 { return index }
-      if clients[index].inFlight == 0 && (oldest == nil || clients[index].lastUse < clients[oldest!].lastUse) { oldest = index }
+  /// The sender_ended notice: the client's waiting requests go (their reply
+  /// capabilities closed unanswered), its requests at the device are orphaned (the
+  /// slot stays the device's until it completes; nothing is copied or answered then)
+  /// and its buffer is unmapped.
+  mutating func clientEnded(_ client: UInt64) {
+    guard client != 0 else { return }
+    var kept: [BlockRequest] = []
+    for request in pending {
+      if request.sender == client { _ = apus_handle_close(request.reply) } else { kept.append(request) }
     }
-    if let oldest { release(oldest) }
-    return oldest
-  }
-
-  private mutating func release(_ index: Int) {
-    try? Sys.vmUnmap(addr: clients[index].address, len: clients[index].mapped)
-    _ = apus_handle_close(clients[index].shm)
-    clients[index] = AttachedBuffer()
+    pending = kept
+    for index in 0..<slots.count where slots[index]?.sender == client && slots[index]?.orphaned == false {
+      _ = apus_handle_close(slots[index]!.reply)
+      slots[index]!.orphaned = true
+      slots[index]!.reply = 0
+    }
+    buffers.release(client)
+    startPending()  // a barrier of the client may have held others back
   }
 }

@@ -44,7 +44,7 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
   let capacity = disk.capacity
   print("BLK: found virtio-blk \(location) capacity=\(capacity) sectors (\(capacity * 512) bytes)\(disk.readOnly ? " read-only" : "")\(disk.canFlush ? " flush" : "") queue=\(disk.queue.size) slots=\(disk.slotCount)")
 
-  var service = BlockService(device: disk, generation: Sys.timeNow() | 1)
+  var service = BlockService(device: disk, generation: Sys.timeNow() | 1, endpoint: endpoint.raw)
   service.crashAfter = crashAfter
   let added = ServiceRegistry.publish(name, serving: endpoint)
   guard added == .ok else {
@@ -56,6 +56,10 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
   let stopped = IpcServer.run(endpoint: endpoint.raw) { received, request, handles, reply, replyHandles in
     if IpcRecvFlags(rawValue: received.flags).contains(.interrupt) {
       service.deviceInterrupted()
+      return 0
+    }
+    if IpcRecvFlags(rawValue: received.flags).contains(.senderEnded) {
+      service.clientEnded(received.sender)
       return 0
     }
     service.sender = received.sender

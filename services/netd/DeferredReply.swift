@@ -28,6 +28,9 @@ struct DeferredReply {
     return result >= 0
   }
 
+  /// Closes the capability unanswered: its client ended, nobody waits for the answer.
+  func drop() { _ = apus_handle_close(handle) }
+
   /// Answers with a `Reply` whose fields are zero: an error, or an op whose reply has
   /// no fields. (A whole reply even then: generated clients read a short reply as
   /// malformed.)

@@ -5,6 +5,13 @@
 // recv_from takes them; a recv_from that finds none detaches its reply and is answered
 // when one comes or its timeout passes. Timeouts (recv_from, ping, ARP, DHCP) are
 // netd's endpoint timer (key `timerKey`), armed for the earliest deadline.
+//
+// What a client keeps here (sockets, with their queued datagrams and waiting receive,
+// and pings) is freed when it ends: the first time it gets any of them netd watches
+// it (endpoint_watch_caller) and the sender_ended notice calls `clientEnded`. Each
+// client holds at most `socketsPerClient` of the `socketLimit` sockets and
+// `pingsPerClient` of the `pingLimit` pings, so one cannot take what the others need;
+// a ping waits at most `pingTimeoutLimit`.
 
 struct QueuedDatagram {
   var source: UInt32
@@ -28,6 +35,7 @@ struct Socket {
 }
 
 struct PendingPing {
+  var owner: UInt64
   var reply: DeferredReply
   var address: UInt32
   var sequence: UInt16
@@ -39,6 +47,10 @@ struct NetService: NetProtocol.Server {
   static let socketLimit = 32
   static let queueLimit = 64
   static let pingLimit = 8
+  static let socketsPerClient = 8
+  static let pingsPerClient = 2
+  /// The longest a ping may wait (ms): a slot is not held for a client's 49 days.
+  static let pingTimeoutLimit = NetProtocol.maxPingTimeoutMs
   static let firstEphemeralPort: UInt16 = 49152
   static let pingIdentifier: UInt16 = 0x4e44  // "ND"
   static let timerKey: UInt32 = 1
@@ -101,7 +113,10 @@ struct NetService: NetProtocol.Server {
     } else if sockets.contains(where: { $0.owner != 0 && $0.port == port }) {
       return .addressInUse
     }
-    guard let slot = sockets.firstIndex(where: { $0.owner == 0 }) else { return .busy }
+    guard let slot = sockets.firstIndex(where: { $0.owner == 0 }),
+      sockets.count(where: { $0.owner == sender }) < Self.socketsPerClient
+    else { return .busy }
+    if let refused = watchSender() { return refused }
     let generation = sockets[slot].generation &+ 1
     sockets[slot] = Socket(owner: sender, port: port, generation: generation)
     reply.socket = UInt32(slot) | generation << 8
@@ -159,15 +174,19 @@ struct NetService: NetProtocol.Server {
 
   mutating func ping(_ request: NetProtocol.PingRequest, handles: inout MessageHandles,
                      reply: inout NetProtocol.PingReply, replyHandles: inout MessageHandles) -> NetProtocol.Status {
-    guard request.size <= UInt16(NetProtocol.maxDatagram) else { return .badRequest }
-    guard let slot = pings.firstIndex(where: { $0 == nil }) else { return .busy }
+    guard request.size <= UInt16(NetProtocol.maxDatagram), request.timeoutMs <= Self.pingTimeoutLimit else { return .badRequest }
+    guard sender != 0 else { return .badRequest }
+    guard let slot = pings.firstIndex(where: { $0 == nil }),
+      pings.count(where: { $0?.owner == sender }) < Self.pingsPerClient
+    else { return .busy }
+    if let refused = watchSender() { return refused }
     let now = Sys.timeNow()
     let outcome = stack.sendEchoRequest(to: request.address, identifier: Self.pingIdentifier, sequence: request.sequence,
                                         size: Int(request.size), owner: .ping(slot))
     if case .failed(let status) = outcome { return status }
     guard let deferred = DeferredReply.detach(op: request.header.op, id: request.header.id) else { return .badRequest }
     let timeout = UInt64(request.timeoutMs == 0 ? 1000 : request.timeoutMs) * 1_000_000
-    pings[slot] = PendingPing(reply: deferred, address: request.address, sequence: request.sequence, sentAt: now,
+    pings[slot] = PendingPing(owner: sender, reply: deferred, address: request.address, sequence: request.sequence, sentAt: now,
                               deadline: now + timeout)
     earliest = min(earliest, now + timeout)
     return .ok  // goes nowhere: the detached reply answers
@@ -306,12 +325,36 @@ struct NetService: NetProtocol.Server {
     waiting.reply.answer(NetProtocol.RecvFromReply.self, status: status.rawValue)
   }
 
-  /// A client whose reply could not be delivered is gone: its sockets and buffer go.
+  // MARK: - clients
+
+  /// Watches the sender of the call being served, so its end frees what it keeps
+  /// here (watching again is a no-op). nil when it is watched; otherwise the answer:
+  /// busy when it is watched by as many servers as the kernel allows, bad_request when
+  /// no call is held (a send: nobody to keep anything for).
+  private func watchSender() -> NetProtocol.Status? {
+    let watched = apus_endpoint_watch_caller(endpoint)
+    if watched >= 0 { return nil }
+    return watched == -Int64(AbiError.limitReached.rawValue) ? .busy : .badRequest
+  }
+
   /// The sender_ended notice: everything the client kept goes.
   mutating func clientEnded(_ client: UInt64) { forget(client) }
 
+  /// A client that ended (or whose reply could not be delivered: it is gone): its
+  /// sockets, waiting receives, pings and buffer go. Their detached replies are
+  /// closed unanswered (the kernel fails such a call with peer_closed, if anybody
+  /// still waits on it).
   private mutating func forget(_ owner: UInt64) {
-    for index in 0..<sockets.count where sockets[index].owner == owner { free(index) }
+    guard owner != 0 else { return }
+    for index in 0..<sockets.count where sockets[index].owner == owner {
+      sockets[index].waiting?.reply.drop()
+      sockets[index].waiting = nil
+      free(index)
+    }
+    for index in 0..<pings.count where pings[index]?.owner == owner {
+      pings[index]?.reply.drop()
+      pings[index] = nil
+    }
     buffers.release(owner)
   }
 

@@ -7,17 +7,25 @@
 // before it drops the old one, so a crash can leave a package named twice, never not
 // at all; `recover` finishes such a rename at the next start (docs/packages.md). Each installed package keeps its
 // MANIFEST, which list and info read.
+//
+// Each client's buffer (ClientBuffers) stays until the client ends: attach watches
+// it and the sender_ended notice (`clientEnded`) frees it; when there is no room,
+// attach is busy (no other client's buffer is taken to make room).
 
 let store: [UInt8] = Array("/pkg".utf8)
 let staging: [UInt8] = Array("/pkg/.staging".utf8)
 
 struct PkgService: PkgProtocol.Server {
   let files: FileStore
+  /// The endpoint served: where the notices of clients' ends come.
+  let endpoint: UInt32
   var sender: UInt64 = 0
-  private var buffers = InlineArray<8, (sender: UInt64, address: UInt, size: UInt64)>(repeating: (0, 0, 0))
-  private var nextBuffer = 0
+  private var buffers = ClientBuffers(largest: 4 << 20, budget: 32 << 20)
 
-  init(files: FileStore) { self.files = files }
+  init(files: FileStore, endpoint: UInt32) {
+    self.files = files
+    self.endpoint = endpoint
+  }
 
   /// Leftovers of a crash: a half-built staging copy is removed; an old version set
   /// aside whose replacement never arrived is put back.
@@ -65,30 +73,27 @@ struct PkgService: PkgProtocol.Server {
 
   mutating func attachBuffer(_ request: PkgProtocol.AttachBufferRequest, handles: inout MessageHandles,
                              reply: inout PkgProtocol.AttachBufferReply, replyHandles: inout MessageHandles) -> PkgStatus {
-    guard let shm = handles.take(0), let buffer = SharedBuffer.accept(shm, size: request.bufferSize, largest: 4 << 20) else { return .badRequest }
-    _ = apus_handle_close(buffer.handle)  // the mapping keeps the object
-    var slot = nextBuffer
-    for index in 0..<8 where buffers[index].sender == sender { slot = index }
-    if buffers[slot].sender != 0 { try? Sys.vmUnmap(addr: buffers[slot].address, len: buffers[slot].size) }
-    if slot == nextBuffer { nextBuffer = (nextBuffer + 1) % 8 }
-    buffers[slot] = (sender, buffer.address, buffer.mapped)
-    return .ok
+    guard let shm = handles.take(0) else { return .badRequest }
+    switch buffers.attach(shm, size: request.bufferSize, sender: sender, endpoint: endpoint) {
+    case .refused: return .badRequest
+    case .full: return .busy
+    case .attached: return .ok
+    }
   }
 
+  /// The sender_ended notice: the client's buffer goes.
+  mutating func clientEnded(_ client: UInt64) { buffers.release(client) }
+
+  /// A copy of [offset, offset + length) of the sender's buffer (copied once: the
+  /// client may change its buffer while pkgd works).
   private func bytes(_ offset: UInt64, _ length: UInt32) throws(PkgStatus) -> [UInt8] {
-    for index in 0..<8 where buffers[index].sender == sender && sender != 0 {
-      guard offset <= buffers[index].size, UInt64(length) <= buffers[index].size - offset else { throw .badRequest }
-      return [UInt8](UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: buffers[index].address + UInt(offset)), count: Int(length)))
-    }
-    throw .badRequest
+    guard let source = buffers.range(sender, offset: offset, length: UInt64(length)) else { throw .badRequest }
+    return [UInt8](UnsafeRawBufferPointer(start: source, count: Int(length)))
   }
 
   private func output(_ offset: UInt64, _ length: UInt32) throws(PkgStatus) -> UnsafeMutableRawPointer {
-    for index in 0..<8 where buffers[index].sender == sender && sender != 0 {
-      guard offset <= buffers[index].size, UInt64(length) <= buffers[index].size - offset else { throw .badRequest }
-      return UnsafeMutableRawPointer(bitPattern: buffers[index].address + UInt(offset))!
-    }
-    throw .badRequest
+    guard let destination = buffers.range(sender, offset: offset, length: UInt64(length)) else { throw .badRequest }
+    return destination
   }
 
   private static func storeStatus(_ status: FsStatus) -> PkgStatus {

@@ -12,9 +12,9 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     print("PKGD: no filesystem")
     return 1
   }
-  var service = PkgService(files: files)
-  service.recover()
   guard let endpoint = try? Sys.endpointCreate() else { return 1 }
+  var service = PkgService(files: files, endpoint: endpoint.raw)
+  service.recover()
   Protocols.label(endpoint, "pkg")
   guard ServiceRegistry.publish("pkg", serving: endpoint) == .ok else {
     print("PKGD: cannot register pkg")
@@ -23,6 +23,10 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
   print("PKGD: ready (\(TrustedKeys.all.count) trusted key)")
   StartHandshake.ready(on: 2, server: "PKGD")
   let stopped = IpcServer.run(endpoint: endpoint.raw) { received, request, handles, reply, replyHandles in
+    if IpcRecvFlags(rawValue: received.flags).contains(.senderEnded) {
+      service.clientEnded(received.sender)
+      return 0
+    }
     service.sender = received.sender
     return PkgProtocol.serve(&service, request: request, handles: &handles, reply: reply, replyHandles: &replyHandles)
   }

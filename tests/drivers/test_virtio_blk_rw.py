@@ -13,6 +13,7 @@ def test_a_client_writes_flushes_and_reads_back_and_the_host_agrees(qemu, disk_i
     result = qemu(disk=image, cmdline="run=tests/blkclient,rw")
     result.expect_match(r"BLK: rw ok bytes=8388608 hash=[0-9a-f]{16} threads=4 \(\d+ ms\)")
     result.expect("INIT: tests/blkclient exited code=0")
+    expect_blkdevd_never_died(result)
     result.expect_nothing_leaked()
     result.expect_exit(EXIT_CLEAN_HALT)
     # The host's own reading of the image: the pattern, at the same offsets, and
@@ -28,11 +29,39 @@ def test_a_client_writes_flushes_and_reads_back_and_the_host_agrees(qemu, disk_i
         result.report("bytes after the region changed")
 
 
+def expect_blkdevd_never_died(result):
+    """A trap prints no line of blkdevd's own: the supervisor's lines say it died or
+    was started again, and init's says a driver had ended."""
+    deaths = re.findall(r"^(?:SUPERVISOR: (?:blkdevd died|restarted blkdevd|gave up on blkdevd)|INIT: driver .*had ended).*$",
+                        result.log, re.M)
+    assert not deaths, result.report(f"blkdevd died: {deaths}")
+    result.expect_absent("KERNEL: panic")
+
+
 def test_every_bad_request_gets_its_status(qemu, disk_image):
+    """tests/blkclient,bad checks each malformed request's status itself (a wrong or
+    missing one fails it), and the good requests after them; blkdevd must not die."""
     image = disk_image(8 << 20)
     result = qemu(disk=image, cmdline="run=tests/blkclient,bad")
     result.expect("BLK: bad requests ok", "INIT: tests/blkclient exited code=0")
-    assert "BLKDEVD: stopped" not in result.log and "INIT: driver" not in result.log, result.report("blkdevd survived")
+    checks = result.expect_match(r"BLKCLIENT: bad requests ok \((\d+) checks\)")
+    assert int(checks.group(1)) >= 20, result.report("every bad request was checked")
+    expect_blkdevd_never_died(result)
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)
+
+
+def test_a_flooding_client_is_limited_and_its_death_frees_its_requests(qemu, disk_image):
+    """Issue 21: threads of barrier reads (250 of them, in several processes) once filled blkdevd's handle table (a
+    reply capability per request) and stopped it. Now one client holds at most
+    requests_per_client (the rest busy), another client is served meanwhile (an
+    attach, whose handle needs room, too), and when the flooding client is killed its
+    waiting requests and buffer go (no kernel object left) and blkdevd goes on."""
+    image = disk_image(8 << 20)
+    result = qemu(disk=image, cmdline="run=tests/blkclient,flood", timeout=120)
+    result.expect("BLK: flood ok (a dead client's requests freed, another client served)",
+                  "INIT: tests/blkclient exited code=0", "INIT: done failures=0")
+    expect_blkdevd_never_died(result)
     result.expect_nothing_leaked()
     result.expect_exit(EXIT_CLEAN_HALT)
 
@@ -45,6 +74,7 @@ def test_a_read_only_disk_refuses_writes(qemu, disk_image):
     result = qemu(readonly_disks=[image], cmdline="run=tests/blkclient,ro")
     result.expect_match(r"BLK: found virtio-blk .* read-only .*")
     result.expect("BLK: read-only ok", "INIT: tests/blkclient exited code=0")
+    expect_blkdevd_never_died(result)
     result.expect_nothing_leaked()
     result.expect_exit(EXIT_CLEAN_HALT)
     assert image.read_bytes() == before, result.report("the read-only image changed")
@@ -98,5 +128,6 @@ def test_a_device_error_is_io_error_and_the_server_goes_on(qemu, disk_image, tmp
                   qemu_args=["-drive", f"if=none,id=failing,format=raw,file=blkdebug:{rules}:{image}",
                              "-device", "virtio-blk-pci,drive=failing,disable-legacy=on"])
     result.expect("BLK: io errors ok", "INIT: tests/blkclient exited code=0")
+    expect_blkdevd_never_died(result)
     result.expect_nothing_leaked()
     result.expect_exit(EXIT_CLEAN_HALT)

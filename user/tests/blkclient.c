@@ -10,6 +10,11 @@
  *   stream     reads and writes until the server goes (its crash-after test hook)
  *   ioerror    the disk fails reads of sector 4096 (QEMU's blkdebug): io_error for
  *              them, and the server goes on
+ *   flood      a child (case flood-child) floods blkdevd with barrier reads from 60
+ *              threads: past requests_per_client it gets busy; meanwhile this
+ *              process is served (reads, an attach: blkdevd's handle table has room);
+ *              killed with requests waiting and at the device, it leaves nothing
+ *              behind (kernel objects) and this process is served after
  * The pattern: the 8-byte word at disk byte offset o is mix(o ^ SEED) (tests/drivers
  * recompute it on the host). */
 #include <block_client.h>
@@ -230,10 +235,97 @@ static int case_ioerror(void) {
   return finish("io errors");
 }
 
+/* --- flood --- */
+
+#define FLOOD_THREADS 60 /* a process may have 64 */
+#define CONTROL ((apus_handle_t)2) /* flood-child: the parent's control endpoint */
+
+static volatile uint64_t flood_ok, flood_busy, flood_other;
+
+static void flood_thread(uint64_t index) {
+  struct block_client client = {server, 1};
+  for (;;) {
+    int64_t status = block_read(&client, index % 64, 1, APUS_BLOCK_REQUEST_FLAGS_BARRIER, (index % 64) * 512);
+    __atomic_add_fetch(status == APUS_BLOCK_STATUS_OK ? &flood_ok : status == APUS_BLOCK_STATUS_BUSY ? &flood_busy : &flood_other,
+                       1, __ATOMIC_SEQ_CST);
+    if (status != APUS_BLOCK_STATUS_OK) apus_yield();
+  }
+}
+
+/* The child: handle 1 is blkdevd, handle 2 the parent's control endpoint. Floods,
+ * then reports (a call the parent never answers: it kills the child) 1 when reads
+ * were served, + 2 when some were busy, + 4 when any got another status, + 8 when
+ * not every thread started. */
+static int case_flood_child(void) {
+  server = 1;
+  struct block_client client = {server, 1};
+  if (block_info(&client, &disk) != APUS_BLOCK_STATUS_OK || !attach(&client, 65536)) return 1;
+  int started = 0;
+  for (int i = 0; i < FLOOD_THREADS; i++)
+    if (!apus_is_error(start_thread(flood_thread, (uint64_t)i))) started++;
+  uint64_t give_up = (uint64_t)apus_time_now() + 10000000000ull;
+  while ((flood_ok == 0 || flood_busy == 0) && (uint64_t)apus_time_now() < give_up) apus_yield();
+  uint64_t report = (flood_ok ? 1 : 0) + (flood_busy ? 2 : 0) + (flood_other ? 4 : 0) + (started < FLOOD_THREADS ? 8 : 0);
+  uint8_t reply[8];
+  struct apus_ipc_recv_info info;
+  struct apus_ipc_call_args args = {
+    .msg = (uint64_t)(uintptr_t)&report, .len = sizeof report, .reply = (uint64_t)(uintptr_t)reply, .reply_cap = sizeof reply,
+  };
+  apus_ipc_call(CONTROL, &args, &info);
+  return 0;
+}
+
+static int case_flood(void) {
+  struct block_client client = {server, 1};
+  /* The buffer, kept with the transfer right so it can be attached again. */
+  int64_t shm = apus_shm_create(65536);
+  int64_t kept = apus_handle_duplicate((apus_handle_t)shm, APUS_RIGHT_READ | APUS_RIGHT_WRITE | APUS_RIGHT_MAP | APUS_RIGHT_TRANSFER);
+  expect_true("a buffer", !apus_is_error(shm) && !apus_is_error(kept) &&
+                          !apus_is_error(apus_shm_map((apus_handle_t)kept, 0, APUS_VM_PROT_READ | APUS_VM_PROT_WRITE)));
+  expect_eq("attach", block_attach(&client, (apus_handle_t)shm, 65536, NULL), APUS_BLOCK_STATUS_OK);
+  apus_handle_t control = (apus_handle_t)apus_endpoint_create();
+  struct apus_system_info before, after;
+  apus_system_info(&before);
+
+  struct apus_handle_grant grants[2] = {
+    {server, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER},
+    {control, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER},
+  };
+  int64_t child = start_case_with("tests/blkclient", "flood-child", grants, 2);
+  expect_true("start the flooding child", !apus_is_error(child));
+  uint64_t report = 0;
+  struct apus_ipc_recv_info info;
+  expect_eq("its report", apus_ipc_recv(control, (uint8_t *)&report, sizeof report, NULL, 0, &info), sizeof report);
+  int64_t answer = apus_ipc_reply_detach();  /* never answered: closed after the kill */
+  expect_eq("its reads were served, past requests_per_client busy, nothing else", (int64_t)report, 3);
+
+  /* The child floods on: another client is still served, a message with a handle too. */
+  expect_eq("another client reads", block_read(&client, 100, 8, 0, 0), APUS_BLOCK_STATUS_OK);
+  expect_eq("and attaches its buffer again (a handle blkdevd must take)",
+            block_attach(&client, (apus_handle_t)apus_handle_duplicate((apus_handle_t)kept, APUS_RIGHT_READ | APUS_RIGHT_WRITE | APUS_RIGHT_MAP | APUS_RIGHT_TRANSFER),
+                         65536, NULL),
+            APUS_BLOCK_STATUS_OK);
+  expect_eq("and writes", block_write(&client, 200, 8, APUS_BLOCK_REQUEST_FLAGS_FUA, 0), APUS_BLOCK_STATUS_OK);
+
+  /* Killed with requests waiting and at the device. */
+  expect_eq("kill the child", apus_process_kill((apus_handle_t)child), 0);
+  expect_eq("it was killed", end_status(child), 100 + APUS_EXIT_REASON_KILLED);
+  if (!apus_is_error(answer)) apus_handle_close((apus_handle_t)answer);
+  /* Its notice comes before these: its requests and buffer are gone. */
+  for (uint32_t i = 0; i < APUS_BLOCK_REQUESTS_PER_CLIENT + 4; i++)
+    expect_eq("served after the kill", block_read(&client, (uint64_t)i, 1, APUS_BLOCK_REQUEST_FLAGS_BARRIER, 0), APUS_BLOCK_STATUS_OK);
+  apus_system_info(&after);
+  expect_eq("no kernel object left behind (reply capabilities, the child's buffer)", (int64_t)after.objects, (int64_t)before.objects);
+  apus_handle_close(control);
+  if (test_failures == 0) printf("BLK: flood ok (a dead client's requests freed, another client served)\n");
+  return finish("flood");
+}
+
 int main(int argc, char **argv) {
   test_name = "BLKCLIENT";
   const char *which = argc > 1 ? argv[1] : "identify";
   if (strcmp(which, "grants") == 0) return case_grants();
+  if (strcmp(which, "flood-child") == 0) return case_flood_child();
   if (!connect()) {
     printf("BLK: no block0 to talk to\n");
     return 1;
@@ -248,6 +340,7 @@ int main(int argc, char **argv) {
   if (strcmp(which, "ro") == 0) return case_ro();
   if (strcmp(which, "stream") == 0) return case_stream();
   if (strcmp(which, "ioerror") == 0) return case_ioerror();
+  if (strcmp(which, "flood") == 0) return case_flood();
   printf("BLKCLIENT: unknown case %s\n", which);
   return 2;
 }

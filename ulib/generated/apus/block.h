@@ -8,7 +8,10 @@
 // names an offset into that buffer, so data never crosses the IPC path. Replies carry
 // the request's id. A server restart is detectable: info's generation changes, and
 // every request on a stale generation fails with not_ready; clients re-attach and retry
-// idempotent ops a bounded number of times.
+// idempotent ops a bounded number of times. What a client holds (its buffer, its
+// requests waiting or at the device) is freed when it ends; one client has at most
+// requests_per_client requests waiting or at the device, all clients together at most
+// max_requests (more are busy), so one cannot take what the others need.
 #ifndef APUS_BLOCK_H
 #define APUS_BLOCK_H
 
@@ -47,11 +50,24 @@ extern "C" {
 #define APUS_BLOCK_STATUS_READ_ONLY 5
 /** The server restarted since the client attached; attach again. */
 #define APUS_BLOCK_STATUS_NOT_READY 6
+/**
+ * The server holds as many requests or buffers as it can, or the sender has
+ * requests_per_client requests waiting or at the device; try again when one has
+ * finished.
+ */
+#define APUS_BLOCK_STATUS_BUSY 7
 
 /* ---- Constants. */
 
 /** Most blocks one read or write moves. */
 #define APUS_BLOCK_MAX_BLOCKS_PER_REQUEST ((uint32_t)256u)
+/** Most requests one process may have waiting or at the device at once. */
+#define APUS_BLOCK_REQUESTS_PER_CLIENT ((uint32_t)16u)
+/**
+ * Most requests the server holds (waiting or at the device) for all its clients
+ * together.
+ */
+#define APUS_BLOCK_MAX_REQUESTS ((uint32_t)64u)
 
 /**
  * Ordering and durability of one request; the filesystem's ordering depends on them.

@@ -8,7 +8,10 @@
 // travel through it, named by offset and length, never inline. Addresses are IPv4
 // addresses as 32-bit numbers in host order (10.0.2.15 is 0x0a00020f); ports are
 // host-order numbers. A socket is named by the id bind returns, and belongs to the
-// process that bound it.
+// process that bound it. What a process holds (its sockets, their queued datagrams and
+// waiting receive, its pings, its buffer) is freed when it ends; each process holds at
+// most sockets_per_client sockets and pings_per_client pings, so one cannot take what
+// the others need.
 #ifndef APUS_NET_H
 #define APUS_NET_H
 
@@ -52,7 +55,10 @@ extern "C" {
 #define APUS_NET_STATUS_TIMED_OUT 6
 /** dont_wait, and nothing is queued. */
 #define APUS_NET_STATUS_WOULD_BLOCK 7
-/** netd holds as many sockets, waiting receives or pings as it can. */
+/**
+ * netd holds as many sockets, waiting receives or pings as it can, or as many as it
+ * allows the sender (sockets_per_client, pings_per_client).
+ */
 #define APUS_NET_STATUS_BUSY 8
 
 /* ---- Constants. */
@@ -62,6 +68,15 @@ extern "C" {
  * unfragmented).
  */
 #define APUS_NET_MAX_DATAGRAM ((uint32_t)1472u)
+/**
+ * The longest a ping may wait for its reply (a minute): a ping holds one of netd's few
+ * ping slots while it waits.
+ */
+#define APUS_NET_MAX_PING_TIMEOUT_MS ((uint32_t)60000u)
+/** Most sockets one process may have open at once (netd has 32 for everybody). */
+#define APUS_NET_SOCKETS_PER_CLIENT ((uint32_t)8u)
+/** Most pings one process may have waiting at once (netd has 8 for everybody). */
+#define APUS_NET_PINGS_PER_CLIENT ((uint32_t)2u)
 
 /** Where the address came from. */
 typedef uint32_t apus_net_config_source_t;
@@ -343,7 +358,7 @@ _Static_assert(offsetof(struct apus_net_close_reply, header) == 0, "abigen: offs
 /**
  * ping (op 8, idempotent, may wait): Sends one ICMP echo request with size bytes of
  * payload to address and waits for its reply, at most timeout_ms milliseconds (0: one
- * second).
+ * second; at most max_ping_timeout_ms).
  */
 struct apus_net_ping_request {
     struct apus_msg_header header;
@@ -353,7 +368,7 @@ struct apus_net_ping_request {
     uint16_t size;
     /** The echo's sequence number. */
     uint16_t sequence;
-    /** Longest wait. */
+    /** Longest wait, 0 to max_ping_timeout_ms. */
     uint32_t timeout_ms;
     /** Zero. */
     uint32_t reserved0;

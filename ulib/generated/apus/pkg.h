@@ -10,7 +10,8 @@
 // install verifies every file's size and SHA-256 against the manifest, refuses absolute
 // paths and "..", stages under /pkg/.staging and renames into place: it completes, or
 // the store is left as it was. Paths and listings travel through a shared buffer
-// attached first.
+// attached first; it stays attached until its process ends (no other client can take
+// its place).
 #ifndef APUS_PKG_H
 #define APUS_PKG_H
 
@@ -59,6 +60,8 @@ extern "C" {
  * trusts.
  */
 #define APUS_PKG_STATUS_BAD_SIGNATURE 11
+/** The server holds as many clients' buffers as it can. */
+#define APUS_PKG_STATUS_BUSY 12
 
 /* ---- Constants. */
 

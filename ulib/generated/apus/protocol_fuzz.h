@@ -17,10 +17,10 @@ struct apus_fuzz_protocol { const char *name; uint32_t op_count; const struct ap
 
 static const struct apus_fuzz_op apus_fuzz_block_ops[] = {
   {1, "info", sizeof(struct apus_block_info_request), 0x9ull, 0},
-  {2, "attach_buffer", sizeof(struct apus_block_attach_buffer_request), 0x9ull, 0},
-  {3, "read", sizeof(struct apus_block_read_request), 0x5full, 0},
-  {4, "write", sizeof(struct apus_block_write_request), 0x7full, 0},
-  {5, "flush", sizeof(struct apus_block_flush_request), 0x4bull, 0},
+  {2, "attach_buffer", sizeof(struct apus_block_attach_buffer_request), 0x89ull, 0},
+  {3, "read", sizeof(struct apus_block_read_request), 0xdfull, 0},
+  {4, "write", sizeof(struct apus_block_write_request), 0xffull, 0},
+  {5, "flush", sizeof(struct apus_block_flush_request), 0xcbull, 0},
 };
 static const struct apus_fuzz_op apus_fuzz_fs_ops[] = {
   {1, "attach_buffer", sizeof(struct apus_fs_attach_buffer_request), 0x4081ull, 0},
@@ -48,7 +48,7 @@ static const struct apus_fuzz_op apus_fuzz_net_ops[] = {
   {8, "ping", sizeof(struct apus_net_ping_request), 0x163ull, 1},
 };
 static const struct apus_fuzz_op apus_fuzz_pkg_ops[] = {
-  {1, "attach_buffer", sizeof(struct apus_pkg_attach_buffer_request), 0x401ull, 0},
+  {1, "attach_buffer", sizeof(struct apus_pkg_attach_buffer_request), 0x1401ull, 0},
   {2, "install", sizeof(struct apus_pkg_install_request), 0xfffull, 0},
   {3, "remove", sizeof(struct apus_pkg_remove_request), 0x503ull, 0},
   {4, "list", sizeof(struct apus_pkg_list_request), 0x501ull, 0},

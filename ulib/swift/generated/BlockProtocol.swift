@@ -8,7 +8,10 @@
 /// names an offset into that buffer, so data never crosses the IPC path. Replies carry
 /// the request's id. A server restart is detectable: info's generation changes, and
 /// every request on a stale generation fails with not_ready; clients re-attach and
-/// retry idempotent ops a bounded number of times.
+/// retry idempotent ops a bounded number of times. What a client holds (its buffer, its
+/// requests waiting or at the device) is freed when it ends; one client has at most
+/// requests_per_client requests waiting or at the device, all clients together at most
+/// max_requests (more are busy), so one cannot take what the others need.
 public enum BlockProtocol {
   public static let version: UInt32 = 0
 
@@ -58,11 +61,15 @@ public enum BlockProtocol {
     public static let readOnly = Status(rawValue: 5)
     /// The server restarted since the client attached; attach again.
     public static let notReady = Status(rawValue: 6)
+    /// The server holds as many requests or buffers as it can, or the sender has
+    /// requests_per_client requests waiting or at the device; try again when one has
+    /// finished.
+    public static let busy = Status(rawValue: 7)
 
     /// True when the value is one the spec declares.
     public var isKnown: Bool {
       switch rawValue {
-        case 0, 1, 2, 3, 4, 5, 6: true
+        case 0, 1, 2, 3, 4, 5, 6, 7: true
         default: false
       }
     }
@@ -80,6 +87,11 @@ public enum BlockProtocol {
 
   /// Most blocks one read or write moves.
   public static let maxBlocksPerRequest: UInt32 = 256
+  /// Most requests one process may have waiting or at the device at once.
+  public static let requestsPerClient: UInt32 = 16
+  /// Most requests the server holds (waiting or at the device) for all its clients
+  /// together.
+  public static let maxRequests: UInt32 = 64
 
   /// Ordering and durability of one request; the filesystem's ordering depends on them.
   public struct RequestFlags: OptionSet, Sendable {
@@ -358,7 +370,8 @@ public enum BlockProtocol {
     /// attach_buffer: Attaches the shared buffer that reads and writes use. The shm
     /// handle is sent with this message; attaching again replaces the old buffer.
     /// - Fails with `.badRequest`: No shm handle came with the message, or buffer_size
-    /// exceeds it.
+    /// exceeds it, or the sender's requests still use its buffer.
+    /// - Fails with `.busy`: The server has as many buffers as it can hold.
     public mutating func attachBuffer(bufferSize: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> AttachBufferReply {
       var request = AttachBufferRequest(bufferSize: bufferSize)
       request.header.op = Op.attachBuffer.rawValue
@@ -371,6 +384,8 @@ public enum BlockProtocol {
     /// - Fails with `.outOfRange`: The range runs past the device.
     /// - Fails with `.badRequest`: count or the buffer range is invalid.
     /// - Fails with `.noBuffer`: Nothing attached.
+    /// - Fails with `.busy`: Too many requests held (requests_per_client,
+    /// max_requests).
     /// - Fails with `.notReady`: Stale generation.
     public mutating func read(lba: UInt64, count: UInt32, flags: RequestFlags, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> ReadReply {
       var request = ReadRequest(lba: lba, count: count, flags: flags, bufferOffset: bufferOffset)
@@ -385,6 +400,8 @@ public enum BlockProtocol {
     /// - Fails with `.badRequest`: count or the buffer range is invalid.
     /// - Fails with `.noBuffer`: Nothing attached.
     /// - Fails with `.readOnly`: The device is read-only.
+    /// - Fails with `.busy`: Too many requests held (requests_per_client,
+    /// max_requests).
     /// - Fails with `.notReady`: Stale generation.
     public mutating func write(lba: UInt64, count: UInt32, flags: RequestFlags, bufferOffset: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> WriteReply {
       var request = WriteRequest(lba: lba, count: count, flags: flags, bufferOffset: bufferOffset)
@@ -394,6 +411,8 @@ public enum BlockProtocol {
 
     /// flush: Makes every completed write durable.
     /// - Fails with `.ioError`: The device failed the flush.
+    /// - Fails with `.busy`: Too many requests held (requests_per_client,
+    /// max_requests).
     /// - Fails with `.notReady`: Stale generation.
     public mutating func flush(flags: RequestFlags, handles: MessageHandles = MessageHandles()) throws(Failure) -> FlushReply {
       var request = FlushRequest(flags: flags)

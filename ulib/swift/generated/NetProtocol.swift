@@ -8,7 +8,10 @@
 /// travel through it, named by offset and length, never inline. Addresses are IPv4
 /// addresses as 32-bit numbers in host order (10.0.2.15 is 0x0a00020f); ports are
 /// host-order numbers. A socket is named by the id bind returns, and belongs to the
-/// process that bound it.
+/// process that bound it. What a process holds (its sockets, their queued datagrams and
+/// waiting receive, its pings, its buffer) is freed when it ends; each process holds at
+/// most sockets_per_client sockets and pings_per_client pings, so one cannot take what
+/// the others need.
 public enum NetProtocol {
   public static let version: UInt32 = 0
 
@@ -38,7 +41,8 @@ public enum NetProtocol {
     /// a receive waiting on it answers bad_socket.
     public static let close = Op(rawValue: 7)
     /// Sends one ICMP echo request with size bytes of payload to address and waits for
-    /// its reply, at most timeout_ms milliseconds (0: one second).
+    /// its reply, at most timeout_ms milliseconds (0: one second; at most
+    /// max_ping_timeout_ms).
     public static let ping = Op(rawValue: 8)
 
     /// True when the value is one the spec declares.
@@ -72,7 +76,8 @@ public enum NetProtocol {
     public static let timedOut = Status(rawValue: 6)
     /// dont_wait, and nothing is queued.
     public static let wouldBlock = Status(rawValue: 7)
-    /// netd holds as many sockets, waiting receives or pings as it can.
+    /// netd holds as many sockets, waiting receives or pings as it can, or as many as
+    /// it allows the sender (sockets_per_client, pings_per_client).
     public static let busy = Status(rawValue: 8)
 
     /// True when the value is one the spec declares.
@@ -97,6 +102,13 @@ public enum NetProtocol {
   /// Most UDP payload bytes in one datagram (an Ethernet frame of 1,500 bytes,
   /// unfragmented).
   public static let maxDatagram: UInt32 = 1472
+  /// The longest a ping may wait for its reply (a minute): a ping holds one of netd's
+  /// few ping slots while it waits.
+  public static let maxPingTimeoutMs: UInt32 = 60000
+  /// Most sockets one process may have open at once (netd has 32 for everybody).
+  public static let socketsPerClient: UInt32 = 8
+  /// Most pings one process may have waiting at once (netd has 8 for everybody).
+  public static let pingsPerClient: UInt32 = 2
 
   /// Where the address came from.
   public struct ConfigSource: RawRepresentable, Equatable, Sendable {
@@ -506,7 +518,7 @@ public enum NetProtocol {
     public var size: UInt16
     /// The echo's sequence number.
     public var sequence: UInt16
-    /// Longest wait.
+    /// Longest wait, 0 to max_ping_timeout_ms.
     public var timeoutMs: UInt32
     /// Zero.
     public var reserved0: UInt32
@@ -603,7 +615,8 @@ public enum NetProtocol {
 
     /// bind: Opens a UDP socket on port (0: a free port from 49152 up).
     /// - Fails with `.addressInUse`: Another socket has the port.
-    /// - Fails with `.busy`: netd holds as many sockets as it can.
+    /// - Fails with `.busy`: netd holds as many sockets as it can, or the sender has
+    /// sockets_per_client open.
     public mutating func bind(port: UInt16, handles: MessageHandles = MessageHandles()) throws(Failure) -> BindReply {
       var request = BindRequest(port: port)
       request.header.op = Op.bind.rawValue
@@ -652,11 +665,14 @@ public enum NetProtocol {
     }
 
     /// ping: Sends one ICMP echo request with size bytes of payload to address and
-    /// waits for its reply, at most timeout_ms milliseconds (0: one second).
-    /// - Fails with `.badRequest`: size exceeds 1,472.
+    /// waits for its reply, at most timeout_ms milliseconds (0: one second; at most
+    /// max_ping_timeout_ms).
+    /// - Fails with `.badRequest`: size exceeds 1,472 or timeout_ms exceeds
+    /// max_ping_timeout_ms.
     /// - Fails with `.hostUnreachable`: ARP for the next hop got no answer.
     /// - Fails with `.timedOut`: No reply came within timeout_ms.
-    /// - Fails with `.busy`: netd waits for as many pings as it can.
+    /// - Fails with `.busy`: netd waits for as many pings as it can, or the sender has
+    /// pings_per_client waiting.
     public mutating func ping(address: UInt32, size: UInt16, sequence: UInt16, timeoutMs: UInt32, handles: MessageHandles = MessageHandles()) throws(Failure) -> PingReply {
       var request = PingRequest(address: address, size: size, sequence: sequence, timeoutMs: timeoutMs)
       request.header.op = Op.ping.rawValue
@@ -725,7 +741,8 @@ public enum NetProtocol {
     /// dropped and a receive waiting on it answers bad_socket.
     mutating func close(_ request: CloseRequest, handles: inout MessageHandles, reply: inout CloseReply, replyHandles: inout MessageHandles) -> Status
     /// ping: Sends one ICMP echo request with size bytes of payload to address and
-    /// waits for its reply, at most timeout_ms milliseconds (0: one second).
+    /// waits for its reply, at most timeout_ms milliseconds (0: one second; at most
+    /// max_ping_timeout_ms).
     mutating func ping(_ request: PingRequest, handles: inout MessageHandles, reply: inout PingReply, replyHandles: inout MessageHandles) -> Status
   }
 

@@ -10,7 +10,8 @@
 /// install verifies every file's size and SHA-256 against the manifest, refuses
 /// absolute paths and "..", stages under /pkg/.staging and renames into place: it
 /// completes, or the store is left as it was. Paths and listings travel through a
-/// shared buffer attached first.
+/// shared buffer attached first; it stays attached until its process ends (no other
+/// client can take its place).
 public enum PkgProtocol {
   public static let version: UInt32 = 0
 
@@ -70,11 +71,13 @@ public enum PkgProtocol {
     /// MANIFEST.sig is missing, or is not a signature of MANIFEST by a key the system
     /// trusts.
     public static let badSignature = Status(rawValue: 11)
+    /// The server holds as many clients' buffers as it can.
+    public static let busy = Status(rawValue: 12)
 
     /// True when the value is one the spec declares.
     public var isKnown: Bool {
       switch rawValue {
-        case 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11: true
+        case 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12: true
         default: false
       }
     }
@@ -369,6 +372,8 @@ public enum PkgProtocol {
     /// message).
     /// - Fails with `.badRequest`: No shm handle came with the message, or buffer_size
     /// exceeds it.
+    /// - Fails with `.busy`: The server holds as many buffers (or bytes of them) as it
+    /// can.
     public mutating func attachBuffer(bufferSize: UInt64, handles: MessageHandles = MessageHandles()) throws(Failure) -> AttachBufferReply {
       var request = AttachBufferRequest(bufferSize: bufferSize)
       request.header.op = Op.attachBuffer.rawValue
