@@ -260,7 +260,10 @@ extension Ext2 {
   }
 
   /// Drops one link to `number` (its entry is already gone); frees it at zero.
-  func dropLink(_ number: UInt32) throws(FsProtocol.Status) {
+  /// Drops one link of inode `number`; true when that was its last and the inode is
+  /// free now (so whatever fsd kept of it, such as open files, must go too).
+  @discardableResult
+  func dropLink(_ number: UInt32) throws(FsProtocol.Status) -> Bool {
     var target = try inode(number)
     if target.isDirectory {
       target.links = 0
@@ -274,13 +277,15 @@ extension Ext2 {
       target.size = 0
       try store(target)
       try releaseInode(number, directory: target.isDirectory)
-    } else {
-      try store(target)
+      return true
     }
+    try store(target)
+    return false
   }
 
-  /// unlink: a file, or an empty directory.
-  func remove(_ path: UnsafeRawBufferPointer) throws(FsProtocol.Status) {
+  /// unlink: a file, or an empty directory. Returns the inode freed, if its last link went.
+  @discardableResult
+  func remove(_ path: UnsafeRawBufferPointer) throws(FsProtocol.Status) -> UInt32? {
     guard !readOnly else { throw .readOnly }
     var (parent, name) = try resolveParent(path)
     guard let number = try lookup(parent, name) else { throw .notFound }
@@ -293,11 +298,13 @@ extension Ext2 {
       parent.links = parent.links &- 1
       try store(parent)
     }
-    try dropLink(number)
+    return try dropLink(number) ? number : nil
   }
 
   /// rename: moves `from` to `to`, replacing a file or an empty directory there.
-  func rename(_ from: UnsafeRawBufferPointer, _ to: UnsafeRawBufferPointer) throws(FsProtocol.Status) {
+  /// Returns the replaced inode if that freed it.
+  @discardableResult
+  func rename(_ from: UnsafeRawBufferPointer, _ to: UnsafeRawBufferPointer) throws(FsProtocol.Status) -> UInt32? {
     guard !readOnly else { throw .readOnly }
     var (sourceParent, sourceName) = try resolveParent(from)
     guard let number = try lookup(sourceParent, sourceName) else { throw .notFound }
@@ -314,14 +321,15 @@ extension Ext2 {
       }
     }
     var (targetParent, _) = try resolveParent(to)
+    var freed: UInt32? = nil
     if moving.isDirectory && sourceParent.number != targetParent.number && targetParent.links >= Self.linkMax { throw .noSpace }
     if let existing = try lookup(targetParent, targetName) {
       if existing == number {
         // Both names lead here: a rename cut short between its two writes (or a
         // no-op). Finish it: the source name goes, the target stays.
-        guard sourceParent.number != targetParent.number || sourceName != targetName else { return }
+        guard sourceParent.number != targetParent.number || sourceName != targetName else { return nil }
         try finishMove(moving, from: &sourceParent, sourceName, to: targetParent.number)
-        return
+        return nil
       }
       let replaced = try inode(existing)
       if replaced.isDirectory {
@@ -334,7 +342,7 @@ extension Ext2 {
         targetParent.links = targetParent.links &- 1
         try store(targetParent)
       }
-      try dropLink(existing)
+      if try dropLink(existing) { freed = existing }
     }
     let sameParent = sourceParent.number == targetParent.number
     try addEntry(&targetParent, targetName, number, type: DirectoryEntry.fileType(moving.mode))
@@ -344,6 +352,7 @@ extension Ext2 {
     // never neither.
     try cache.writeBack()
     try finishMove(moving, from: &sourceParent, sourceName, to: targetParent.number)
+    return freed
   }
 
   /// The second half of a rename: the source name goes and a moved directory's ".."

@@ -233,7 +233,7 @@ struct FsService: FsProtocol.Server {
     Self.run { () throws(FsProtocol.Status) in
       let (mount, name) = try path(request.pathOffset, request.pathLen)
       if mounts[mount].readOnly { throw .readOnly }
-      try mounts[mount].remove(name)
+      if let freed = try mounts[mount].remove(name) { forget(freed, on: mount) }
     }
   }
 
@@ -247,7 +247,18 @@ struct FsService: FsProtocol.Server {
       let source = Self.route(from, mounts: mounts.count), target = Self.route(to, mounts: mounts.count)
       guard source.mount == target.mount else { throw .badRequest }  // no moves between filesystems
       if mounts[source.mount].readOnly { throw .readOnly }
-      try mounts[source.mount].rename(source.path, target.path)
+      if let freed = try mounts[source.mount].rename(source.path, target.path) { forget(freed, on: source.mount) }
+    }
+  }
+
+  /// An inode whose last link went is free, and may be made again as anything: the
+  /// files open on it are closed (their ids answer bad_file), or a write through one
+  /// would land in whatever takes the inode next (the stateful fuzzer found a directory
+  /// grown that way). Unlike POSIX, fsd does not keep an unlinked file until its last
+  /// close: that would need orphan recovery after a crash.
+  private mutating func forget(_ inode: UInt32, on mount: Int) {
+    for slot in 0..<files.count where files[slot].sender != 0 && files[slot].mount == mount && files[slot].inode == inode {
+      files[slot] = OpenFile()
     }
   }
 
