@@ -36,7 +36,7 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
 USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs bench/pkg bench/net tests/edge \
-    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto tests/sysfuzz tests/protofuzz tests/timers tests/netclient tests/chaos tests/crashstart tests/watch services/svcman services/blkdevd services/fsd services/pkgd services/netd
+    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/crypto tests/sysfuzz tests/protofuzz tests/timers tests/netclient tests/chaos tests/crashstart tests/watch tests/names services/svcman services/blkdevd services/fsd services/pkgd services/netd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -307,7 +307,7 @@ bench: $(ISO) $(BENCH_MEDIA) $(DISK_IMG) $(MEDIA_IMG)
 	@tools/run_qemu.sh --iso $(ISO) --icount --timeout 300 --disk $(OUT)/bench-disk.img --disk-ro $(BENCH_MEDIA) --net --cmdline bench > $(OUT)/bench.log 2>&1; status=$$?; \
 	  grep '^BENCH ' $(OUT)/bench.log; \
 	  if [ $$status -ne 33 ]; then echo "bench: QEMU exited $$status; log in $(OUT)/bench.log"; exit 1; fi
-	@tools/run_qemu.sh --iso $(ISO) --timeout 120 --disk $(OUT)/bench-disk.img --cmdline "run=bench/block,wall" > $(OUT)/bench-wall.log; status=$$?; \
+	@tools/run_qemu.sh --iso $(ISO) --timeout 120 --disk $(OUT)/bench-disk.img --cmdline "init=tool=bench/block run=bench/block,wall" > $(OUT)/bench-wall.log; status=$$?; \
 	  grep '^BENCH ' $(OUT)/bench-wall.log; \
 	  if [ $$status -ne 33 ]; then echo "bench: QEMU exited $$status; log in $(OUT)/bench-wall.log"; exit 1; fi
 	@$(PYTHON) tools/udp_echo_rtt.py $(DISK_IMG) $(MEDIA_IMG)

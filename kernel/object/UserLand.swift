@@ -17,6 +17,9 @@ enum UserLand {
     var arguments = path + [0]
     // make bench masks the tick, so endpoint timers never fire: init must not wait on one.
     if bench { arguments += Array("--no-tick".utf8) + [0] }
+    // bench/block reads the raw disk: only a system tool's registry handle looks up
+    // block0 (issue 21), and the kernel command line, here bench, is what grants it.
+    if bench { arguments += Array("--tool=bench/block".utf8) + [0] }
     for option in options { arguments += option + [0] }
     for program in programs { arguments += program + [0] }
     if bench {

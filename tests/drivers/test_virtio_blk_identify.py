@@ -9,7 +9,7 @@ from apus_qemu import EXIT_CLEAN_HALT
 
 def test_blkdevd_finds_the_disk_and_its_capacity(qemu, disk_image):
     image = disk_image(48 << 20)
-    result = qemu(disk=image, cmdline="run=tests/blkclient,identify")
+    result = qemu(disk=image, cmdline="init=tool=tests/blkclient run=tests/blkclient,identify")
     found = result.expect_match(r"BLK: found virtio-blk 00:0[0-9a-f]\.0 capacity=(\d+) sectors \((\d+) bytes\).*")
     assert int(found.group(1)) == (48 << 20) // 512 and int(found.group(2)) == 48 << 20, result.report("capacity")
     result.expect_match(r"INIT: started services/blkdevd for 00:0[0-9a-f]\.0 \(1af4:1042\) as block0")
