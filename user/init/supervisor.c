@@ -30,6 +30,7 @@ static int no_timer;
 /* The deadline the kernel would not arm a timer for (0: none): init watches the clock
  * for it instead, polling its events, until an arm succeeds again. */
 static uint64_t clock_deadline;
+static int timer_refused; /* said so: once per spell of refusals */
 #define GIVE_UP_PAUSES_MAX 4 /* the pause after a give-up: the window, doubling up to 16 windows */
 
 void supervisor_without_timer(void) { no_timer = 1; }
@@ -242,11 +243,13 @@ static void rearm(void) {
   if (deadline == armed_deadline) return;
   int64_t armed = apus_endpoint_timer(events, TIMER_KEY, deadline);
   if (apus_is_error(armed)) { /* a full timer table once left a crashed fsd dead: watch the clock instead */
-    if (!clock_deadline) printf("SUPERVISOR: cannot arm its timer (error %ld): watching the clock instead\n", -armed);
+    if (!timer_refused) printf("SUPERVISOR: cannot arm its timer (error %ld): watching the clock instead\n", -armed);
+    timer_refused = 1;
     clock_deadline = deadline;
     return; /* armed_deadline unchanged: the next event tries again */
   }
-  if (clock_deadline) printf("SUPERVISOR: its timer is armed again\n");
+  if (timer_refused) printf("SUPERVISOR: its timer is armed again\n");
+  timer_refused = 0;
   clock_deadline = 0;
   armed_deadline = deadline;
 }
