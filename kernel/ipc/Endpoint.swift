@@ -16,7 +16,9 @@
 //
 // Device interrupts (kernel/dev/MessageInterrupts.swift) arrive as `signals`, a bit
 // per key, OR-ed in from interrupt context without allocating: a receiver gets them
-// before any queued message, as one 8-byte interrupt message.
+// before any queued message, as one 8-byte interrupt message. Notices that a watched
+// caller ended (endpoint_watch_caller, CallerWatch.swift) come next, each an empty
+// message with sender_ended.
 //
 // Lock rule: `lock` guards the slots, the counts, the signals and both wait queues.
 // Nothing is released under it: dropped handles are collected and released after.
@@ -47,6 +49,8 @@ final class Endpoint: KernelObject {
   private var senders = WaitQueue()
   /// Interrupt keys posted and not yet received.
   private var signals: UInt64 = 0
+  /// Watched callers that ended, not yet received.
+  private var notices = CallerNotices()
   /// The protocol its messages speak, for the IPC tracer (endpoint_label); 0: unknown.
   var protocolLabel: UInt8 = 0
 
@@ -83,8 +87,16 @@ final class Endpoint: KernelObject {
 
   override func handleClosed(_ rights: Rights) {
     var dropped = InlineArray<32, KernelObject?>(repeating: nil)
+    var droppedNotices: CallerWatch?
     var lastReader = false
-    defer { if lastReader { EndpointTimers.cancelAll(self) } }
+    defer {
+      if lastReader { EndpointTimers.cancelAll(self) }
+      // One at a time: a long chain released from its head would recurse.
+      while let notice = droppedNotices {
+        droppedNotices = notice.next
+        notice.next = nil
+      }
+    }
     lock.withLock {
       if rights.contains(.read) {
         readers -= 1
@@ -103,6 +115,7 @@ final class Endpoint: KernelObject {
             count -= 1
           }
           while let sender = senders.pop() { Scheduler.makeReady(sender) }
+          droppedNotices = notices.removeAll()
         }
       }
       if rights.contains(.write) {
@@ -154,6 +167,9 @@ final class Endpoint: KernelObject {
     case delivered(length: Int, sender: UInt64, senderManage: Bool)
     /// Device interrupts: the keys posted since the last receive (now cleared).
     case signaled(UInt64)
+    /// A watched caller ended (endpoint_watch_caller); the receiver releases the
+    /// notice, or puts it back (`renotice`) when it could not report it.
+    case callerEnded(CallerWatch)
   }
 
   /// From a device interrupt (interrupts masked): adds `bits` and wakes a receiver.
@@ -167,6 +183,20 @@ final class Endpoint: KernelObject {
   /// Puts back signals a receiver could not take (its buffer was too small).
   func resignal(_ bits: UInt64) { signal(bits) }
 
+  /// From a watched caller's teardown: queues its notice and wakes a receiver. With no
+  /// reader left nobody is told, and the caller releases the watch.
+  func callerEnded(_ watch: CallerWatch) {
+    watch.endpoint = nil
+    lock.withLock {
+      guard readers > 0 else { return }
+      notices.append(watch)
+      if let receiver = receivers.pop() { Scheduler.makeReady(receiver) }
+    }
+  }
+
+  /// Puts back a notice a receiver could not report (its info was not writable).
+  func renotice(_ watch: CallerWatch) { callerEnded(watch) }
+
   /// Waits for the next message. A caller may copy a handle-free request straight into
   /// [`buffer`, `buffer` + `capacity`) meanwhile (capacity 0: never). `answered` is a
   /// caller this thread just replied to: if this thread must wait, the CPU goes
@@ -178,7 +208,7 @@ final class Endpoint: KernelObject {
     defer { if wake != .none { Scheduler.makeReady(wake) } }
     return lock.withLock { () -> Arrival? in
       let me = ThreadTable.pointer(Scheduler.current)
-      while count == 0 && signals == 0 {
+      while count == 0 && signals == 0 && notices.isEmpty {
         guard writers > 0, !UserThreads.mustStop else { return nil }
         me.pointee.ipc.receiveBuffer = buffer
         me.pointee.ipc.receiveCapacity = capacity
@@ -199,6 +229,7 @@ final class Endpoint: KernelObject {
         defer { signals = 0 }
         return .signaled(signals)
       }
+      if let notice = notices.pop() { return .callerEnded(notice) }
       return .queued(length: messages[head].length, handleCount: messages[head].handles.count, serial: takenCount)
     }
   }
@@ -341,6 +372,26 @@ final class Endpoint: KernelObject {
       if !woken { return .peerClosed }
     }
     return nil
+  }
+
+  /// ipc_discard: drops the head message (one a receive refused: its handles do not fit
+  /// the receiver's table), closing its handles and failing its caller with
+  /// peer_closed, so a server goes on with the next. False when nothing is queued.
+  func discardHead() -> Bool {
+    var dropped = HandlesInFlight()
+    let found = lock.withLock { () -> Bool in
+      guard count > 0 else { return false }
+      CallReply.fail(messages[head].caller, serial: messages[head].callSerial, .peerClosed)
+      dropped = messages[head].handles
+      messages[head] = QueuedMessage()
+      head = (head + 1) % Self.depth
+      count -= 1
+      takenCount += 1  // a receiver that saw this message must not take the next for it
+      if let sender = senders.pop() { Scheduler.makeReady(sender) }
+      return true
+    }
+    withExtendedLifetime(dropped) {}  // released here, outside the lock
+    return found
   }
 
   /// endpoint_status: bit 0 no reader left, bit 1 no writer left, bits 8-15 queued.

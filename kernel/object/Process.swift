@@ -36,6 +36,8 @@ final class Process: KernelObject {
   private var waiters = WaitQueue()
   /// process_watch: endpoints (and key bits) told when it has ended.
   private var watchers = InlineArray<4, (endpoint: Endpoint?, bit: UInt64)>(repeating: (nil, 0))
+  /// endpoint_watch_caller: the servers' endpoints told when it has ended (CallerWatch.swift).
+  private var callerWatches = InlineArray<16, CallerWatch?>(repeating: nil)
   /// `test=audit`: what its system calls returned (kernel/selftest/SyscallAudit.swift).
   var audit = SyscallAudit()
 
@@ -213,6 +215,34 @@ final class Process: KernelObject {
       return watchers
     }
     for index in 0..<4 { told[index].endpoint?.signal(told[index].bit) }
+    let watches = lock.withLock { () -> InlineArray<16, CallerWatch?> in
+      defer { callerWatches = InlineArray(repeating: nil) }
+      return callerWatches
+    }
+    for index in 0..<watches.count {
+      if let watch = watches[index], let endpoint = watch.endpoint { endpoint.callerEnded(watch) }
+    }
+  }
+
+  /// endpoint_watch_caller: `endpoint` hears when this process has ended (at once, if
+  /// it has). One watch per endpoint; limit_reached past Abi.endpointWatchersMax.
+  func watchAsCaller(from endpoint: Endpoint) throws(AbiError) {
+    let watch = CallerWatch(sender: UInt64(pid), endpoint: endpoint)  // allocated before the lock
+    let now = try lock.withLock { () throws(AbiError) -> Bool in
+      if ended { return true }
+      var free: Int? = nil
+      for index in 0..<callerWatches.count {
+        guard let existing = callerWatches[index] else {
+          if free == nil { free = index }
+          continue
+        }
+        if existing.endpoint === endpoint { return false }  // watched already
+      }
+      guard let free, free < Int(Abi.endpointWatchersMax) else { throw .limitReached }
+      callerWatches[free] = watch
+      return false
+    }
+    if now { endpoint.callerEnded(watch) }
   }
 
   /// process_watch: posts `bit` on `endpoint` when the process has ended (now, if it has).

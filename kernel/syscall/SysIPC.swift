@@ -105,6 +105,24 @@ extension KernelSyscalls {
     return ReplyObject(caller: held.0, serial: held.1)
   }
 
+  mutating func endpointWatchCaller(endpoint: HandleEntry<KernelObject>) throws(AbiError) -> UInt64 {
+    let me = ThreadTable.pointer(Scheduler.current)
+    // The caller is blocked in this call, so its process lives; the reference is taken
+    // while that is known (masked), and keeps it alive past a kill meanwhile.
+    let caller = Interrupts.withDisabled { () -> Process? in
+      let (thread, serial) = (me.pointee.ipc.replyTo, me.pointee.ipc.replySerial)
+      guard CallReply.isWaiting(thread, serial: serial) else { return nil }
+      return ThreadTable.pointer(thread).pointee.process?.takeUnretainedValue()
+    }
+    guard let caller else { throw .notFound }
+    try caller.watchAsCaller(from: Self.endpoint(endpoint))
+    return UInt64(caller.pid)
+  }
+
+  mutating func ipcDiscard(endpoint: HandleEntry<KernelObject>) throws(AbiError) {
+    guard Self.endpoint(endpoint).discardHead() else { throw .notFound }
+  }
+
   mutating func ipcReply(reply: HandleEntry<KernelObject>, msg: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>) throws(AbiError) {
     guard msg.count <= Abi.ipcMessageMax, handles.count <= Abi.ipcHandlesMax else { throw .invalidArgument }
     let call = unsafeDowncast(reply.object, to: ReplyObject.self)  // the dispatcher checked the kind
@@ -157,6 +175,14 @@ extension KernelSyscalls {
           throw error
         }
         return 8
+      case .callerEnded(let notice)?:
+        do throws(AbiError) {
+          try info.write(IpcRecvInfo(handleCount: 0, flags: IpcRecvFlags.senderEnded.rawValue, sender: notice.sender))
+        } catch {
+          queue.renotice(notice)  // a notice is never lost to a bad buffer
+          throw error
+        }
+        return 0
       case .delivered(let length, let sender, let senderManage)?:
         let flags: IpcRecvFlags = senderManage ? [.call, .senderManage] : [.call]
         try info.write(IpcRecvInfo(handleCount: 0, flags: flags.rawValue, sender: sender))

@@ -76,7 +76,7 @@ struct BlockService: BlockProtocol.Server {
       _ = apus_handle_close(shm)
       return .badRequest
     }
-    guard let buffer = SharedBuffer.accept(shm, size: request.bufferSize) else { return .badRequest }
+    guard let buffer = SharedBuffer.accept(shm, size: request.bufferSize, largest: 16 << 20) else { return .badRequest }
     guard let slot = existing ?? freeClient() else {
       try? Sys.vmUnmap(addr: buffer.address, len: buffer.mapped)
       return .badRequest

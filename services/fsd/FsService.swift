@@ -18,7 +18,9 @@ struct FsService: FsProtocol.Server {
   let mounts: [Ext2]
   static let mediaPrefix: StaticString = "/media"
   var sender: UInt64 = 0
-  private var buffers = ClientBuffers()
+  private var buffers = ClientBuffers(largest: 4 << 20, budget: 64 << 20)
+  /// The endpoint fsd serves: where the notices of its clients' ends come.
+  var endpoint: UInt32 = 0
   private var files = [OpenFile](repeating: OpenFile(), count: 256)
   private var uses: UInt64 = 0
 
@@ -29,13 +31,16 @@ struct FsService: FsProtocol.Server {
   mutating func attachBuffer(_ request: FsProtocol.AttachBufferRequest, handles: inout MessageHandles,
                              reply: inout FsProtocol.AttachBufferReply, replyHandles: inout MessageHandles) -> FsProtocol.Status {
     guard let shm = handles.take(0) else { return .badRequest }
-    switch buffers.attach(shm, size: request.bufferSize, sender: sender) {
-    case .refused: return .badRequest
-    case .attached: break
-    case .evicting(let gone):  // its open files go with its buffer
-      for slot in 0..<files.count where files[slot].sender == gone { files[slot] = OpenFile() }
+    switch buffers.attach(shm, size: request.bufferSize, sender: sender, endpoint: endpoint) {
+    case .refused, .full: return .badRequest
+    case .attached: return .ok
     }
-    return .ok
+  }
+
+  /// The sender_ended notice: the client's files and buffer go.
+  mutating func clientEnded(_ client: UInt64) {
+    for slot in 0..<files.count where files[slot].sender == client { files[slot] = OpenFile() }
+    buffers.release(client)
   }
 
   /// [offset, offset + length) of the sender's buffer.

@@ -40,7 +40,12 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
   StartHandshake.ready(on: 2, server: "FSD")
   var service = FsService(mounts: mounts)
   let server = endpoint.raw
+  service.endpoint = server
   let stopped = IpcServer.run(endpoint: server) { received, request, handles, reply, replyHandles in
+    if IpcRecvFlags(rawValue: received.flags).contains(.senderEnded) {
+      service.clientEnded(received.sender)
+      return 0
+    }
     service.sender = received.sender
     let length = FsProtocol.serve(&service, request: request, handles: &handles, reply: reply, replyHandles: &replyHandles)
     if (apus_endpoint_status(server) >> 8) & 0xff == 0 { service.writeBack() }

@@ -46,7 +46,7 @@ struct NetService: NetProtocol.Server {
   let stack: NetworkStack
   let endpoint: UInt32
   var sender: UInt64 = 0
-  private var buffers = ClientBuffers()
+  private var buffers = ClientBuffers(largest: 1 << 20, budget: 16 << 20)
   private var sockets = [Socket](repeating: Socket(), count: socketLimit)
   private var pings = [PendingPing?](repeating: nil, count: pingLimit)
   private var nextEphemeral = firstEphemeralPort
@@ -84,12 +84,10 @@ struct NetService: NetProtocol.Server {
   mutating func attachBuffer(_ request: NetProtocol.AttachBufferRequest, handles: inout MessageHandles,
                              reply: inout NetProtocol.AttachBufferReply, replyHandles: inout MessageHandles) -> NetProtocol.Status {
     guard let shm = handles.take(0) else { return .badRequest }
-    switch buffers.attach(shm, size: request.bufferSize, sender: sender) {
+    switch buffers.attach(shm, size: request.bufferSize, sender: sender, endpoint: endpoint) {
     case .refused: return .badRequest
+    case .full: return .busy
     case .attached: return .ok
-    case .evicting(let gone):  // a waiting receive of that client can no longer be stored
-      for index in 0..<sockets.count where sockets[index].owner == gone { answerWaiting(index, status: .noBuffer) }
-      return .ok
     }
   }
 
@@ -309,6 +307,9 @@ struct NetService: NetProtocol.Server {
   }
 
   /// A client whose reply could not be delivered is gone: its sockets and buffer go.
+  /// The sender_ended notice: everything the client kept goes.
+  mutating func clientEnded(_ client: UInt64) { forget(client) }
+
   private mutating func forget(_ owner: UInt64) {
     for index in 0..<sockets.count where sockets[index].owner == owner { free(index) }
     buffers.release(owner)

@@ -114,6 +114,8 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
         let now = Sys.timeNow()
         pollFrames(card, stack: stack, now: now) { service.deliver($0, now: now) }
       }
+    } else if IpcRecvFlags(rawValue: received.flags).contains(.senderEnded) {
+      service.clientEnded(received.sender)
     } else {
       service.sender = received.sender
       length = NetProtocol.serve(&service, request: request, handles: &handles, reply: reply, replyHandles: &replyHandles)

@@ -65,7 +65,7 @@ struct PkgService: PkgProtocol.Server {
 
   mutating func attachBuffer(_ request: PkgProtocol.AttachBufferRequest, handles: inout MessageHandles,
                              reply: inout PkgProtocol.AttachBufferReply, replyHandles: inout MessageHandles) -> PkgStatus {
-    guard let shm = handles.take(0), let buffer = SharedBuffer.accept(shm, size: request.bufferSize) else { return .badRequest }
+    guard let shm = handles.take(0), let buffer = SharedBuffer.accept(shm, size: request.bufferSize, largest: 4 << 20) else { return .badRequest }
     _ = apus_handle_close(buffer.handle)  // the mapping keeps the object
     var slot = nextBuffer
     for index in 0..<8 where buffers[index].sender == sender { slot = index }

@@ -1,12 +1,17 @@
 // The attach_buffer protocols' per-client buffers on the server side (fsd, netd):
 // one shared buffer per client process (by sender id, which the kernel never
-// reuses), mapped here; requests name [offset, offset + length) of it. The table is
-// small and fixed; a new client takes a free entry or the least recently used one,
-// whose owner (probably gone; if not, it attaches again) is reported so the server can
-// drop what else it kept for it.
+// reuses), mapped here; requests name [offset, offset + length) of it.
+//
+// A client's buffer lives until the client ends: attach watches the client
+// (endpoint_watch_caller), and the server calls `release` at the sender_ended notice.
+// Nothing is ever taken from a live client to make room for another (an earlier
+// version evicted the least recently used buffer, so 16 hostile clients could strip
+// everyone else's): when the table or the byte budget is full, attach says `full`.
+// Each buffer is at most `largest` bytes and all of them `budget` bytes together, so
+// clients cannot fill the server's address space (shm_map maps a whole object).
 
 public struct ClientBuffers {
-  public static let capacity = 16
+  public static let capacity = 32
 
   private struct Entry {
     var sender: UInt64 = 0  // 0: free
@@ -14,58 +19,63 @@ public struct ClientBuffers {
     var address: UInt = 0
     var size: UInt64 = 0
     var mapped: UInt64 = 0
-    var lastUse: UInt64 = 0
   }
 
-  private var entries = InlineArray<16, Entry>(repeating: Entry())
-  private var uses: UInt64 = 0
+  private var entries = InlineArray<32, Entry>(repeating: Entry())
+  /// Most bytes one client's buffer (the whole shared object) may have.
+  public let largest: UInt64
+  /// Most bytes all the buffers mapped here may have together.
+  public let budget: UInt64
+  private var mappedBytes: UInt64 = 0
 
-  public init() {}
+  public init(largest: UInt64, budget: UInt64) {
+    self.largest = largest
+    self.budget = budget
+  }
 
   public enum Attached {
     /// The buffer is attached (replacing the sender's earlier one, if any).
     case attached
-    /// Attached in the entry of `evicted`, another client's, which lost its buffer.
-    case evicting(UInt64)
-    /// Not shared memory of at least `size` bytes mappable read-write (the handle is closed).
+    /// No room: every entry is another live client's, the byte budget would be passed,
+    /// or the client is watched by as many servers as the kernel allows (the handle is
+    /// closed).
+    case full
+    /// Not shared memory of at least `size` bytes (and at most `largest`) mappable
+    /// read-write (the handle is closed).
     case refused
   }
 
-  /// Attaches `shm` (which came with `sender`'s attach_buffer) as `sender`'s buffer of `size` bytes.
-  public mutating func attach(_ shm: UInt32, size: UInt64, sender: UInt64) -> Attached {
-    guard sender != 0, let buffer = SharedBuffer.accept(shm, size: size) else { return .refused }
-    var slot = find(sender)
-    var evicted: UInt64 = 0
-    if slot == nil {
-      var oldest = 0
-      for index in 0..<Self.capacity {
-        if entries[index].sender == 0 {
-          slot = index
-          break
-        }
-        if entries[index].lastUse < entries[oldest].lastUse { oldest = index }
-      }
-      if slot == nil {
-        slot = oldest
-        evicted = entries[oldest].sender
-      }
+  /// Attaches `shm` (which came with `sender`'s attach_buffer, a call received on
+  /// `endpoint`, whose reply capability this thread holds) as `sender`'s buffer of
+  /// `size` bytes, and watches the sender so the server hears when it ends.
+  public mutating func attach(_ shm: UInt32, size: UInt64, sender: UInt64, endpoint: UInt32) -> Attached {
+    guard sender != 0, let info = try? Sys.handleInfo(handle: shm), info.size <= largest else {
+      _ = apus_handle_close(shm)
+      return .refused
     }
-    let index = slot!
-    if entries[index].sender != 0 { unmap(index) }
-    uses += 1
-    entries[index] = Entry(sender: sender, shm: buffer.handle, address: buffer.address, size: size, mapped: buffer.mapped,
-                           lastUse: uses)
-    return evicted != 0 ? .evicting(evicted) : .attached
+    let earlier = find(sender)
+    let freed = earlier.map { entries[$0].mapped } ?? 0
+    let free = earlier ?? firstFree()
+    // Checked before mapping: the budget counts whole objects, as shm_map maps them.
+    guard let free, mappedBytes - freed <= budget, info.size <= budget - (mappedBytes - freed),
+      apus_endpoint_watch_caller(endpoint) >= 0
+    else {
+      _ = apus_handle_close(shm)
+      return .full
+    }
+    guard let buffer = SharedBuffer.accept(shm, size: size, largest: largest) else { return .refused }
+    if entries[free].sender != 0 { unmap(free) }
+    entries[free] = Entry(sender: sender, shm: buffer.handle, address: buffer.address, size: size, mapped: buffer.mapped)
+    mappedBytes += buffer.mapped
+    return .attached
   }
 
   public func has(_ sender: UInt64) -> Bool { find(sender) != nil }
 
   /// [offset, offset + length) of `sender`'s buffer; nil when it has none or the range
   /// leaves it.
-  public mutating func range(_ sender: UInt64, offset: UInt64, length: UInt64) -> UnsafeMutableRawPointer? {
+  public func range(_ sender: UInt64, offset: UInt64, length: UInt64) -> UnsafeMutableRawPointer? {
     guard let index = find(sender) else { return nil }
-    uses += 1
-    entries[index].lastUse = uses
     guard offset <= entries[index].size, length <= entries[index].size - offset else { return nil }
     return UnsafeMutableRawPointer(bitPattern: entries[index].address + UInt(offset))
   }
@@ -80,9 +90,15 @@ public struct ClientBuffers {
     return nil
   }
 
+  private func firstFree() -> Int? {
+    for index in 0..<Self.capacity where entries[index].sender == 0 { return index }
+    return nil
+  }
+
   private mutating func unmap(_ index: Int) {
     try? Sys.vmUnmap(addr: entries[index].address, len: entries[index].mapped)
     _ = apus_handle_close(entries[index].shm)
+    mappedBytes -= entries[index].mapped
     entries[index] = Entry()
   }
 }

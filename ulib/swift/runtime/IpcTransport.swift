@@ -40,10 +40,14 @@ public struct IpcTransport: MessageTransport {
 
 /// A server loop over an endpoint handle with the read right.
 public enum IpcServer {
-  /// Answers calls until the endpoint has no writer left (or fails): each request is
-  /// handed to `serve` (a generated protocol's `serve`, usually) with what the kernel
-  /// said of it (IpcRecvInfo: flags, sender), and its reply goes back with the next
-  /// receive. Request handles `serve` leaves are closed. Returns why it stopped.
+  /// Answers calls until the endpoint has no writer left: each request is handed to
+  /// `serve` (a generated protocol's `serve`, usually) with what the kernel said of it
+  /// (IpcRecvInfo: flags, sender), and its reply goes back with the next receive.
+  /// Request handles `serve` leaves are closed. Notices (interrupts, sender_ended) come
+  /// to `serve` too; what it returns for them goes nowhere, since no call is held.
+  /// One message it cannot take (its handles do not fit this process's table) is
+  /// dropped (ipc_discard: its caller gets peer_closed) and the loop goes on: one bad
+  /// client must not stop a server. Returns why it stopped.
   public static func run(
     endpoint: UInt32,
     _ serve: (IpcRecvInfo, UnsafeRawBufferPointer, inout MessageHandles, UnsafeMutableRawBufferPointer, inout MessageHandles) -> Int
@@ -53,6 +57,7 @@ public enum IpcServer {
     var handles = MessageHandles()
     var replyHandles = MessageHandles()
     var replyLength = 0
+    var dropped = 0
     while true {
       var info = IpcRecvInfo()
       let received: Int64 = withUnsafeMutableBytes(of: &request) { requestBytes in
@@ -78,7 +83,14 @@ public enum IpcServer {
           }
         }
       }
-      if received < 0 { return AbiError(rawValue: UInt32(truncatingIfNeeded: -received)) }
+      if received < 0 {
+        replyLength = 0  // the reply went out (or its caller was gone) before the receive failed
+        let error = AbiError(rawValue: UInt32(truncatingIfNeeded: -received))
+        guard error == .bufferTooSmall, apus_ipc_discard(endpoint) == 0 else { return error }
+        dropped += 1
+        print("IPC: dropped a message whose handles do not fit (\(dropped) so far)")
+        continue
+      }
       replyLength = withUnsafeBytes(of: &request) { requestBytes in
         withUnsafeMutableBytes(of: &reply) { replyBytes in
           serve(info, UnsafeRawBufferPointer(rebasing: requestBytes[0..<Int(received)]), &handles, replyBytes, &replyHandles)

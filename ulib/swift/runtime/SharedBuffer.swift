@@ -13,11 +13,14 @@ public struct MappedBuffer {
 
 public enum SharedBuffer {
   /// Server side: `shm`, which came with an attach_buffer asking for `size` bytes, if it
-  /// is shared memory of at least that size this process can map read-write: mapped,
-  /// with the handle still open. nil otherwise, with the handle closed.
-  public static func accept(_ shm: UInt32, size: UInt64) -> MappedBuffer? {
+  /// is shared memory of at least that size and at most `largest` bytes (shm_map maps
+  /// the whole object: a client must not fill the server's address space) that this
+  /// process can map read-write: mapped, with the handle still open. nil otherwise,
+  /// with the handle closed.
+  public static func accept(_ shm: UInt32, size: UInt64, largest: UInt64) -> MappedBuffer? {
     let handle = ShmHandle(adopting: shm)  // closed if this returns nil
     guard let info = try? Sys.handleInfo(handle: shm), info.kind == HandleKind.shm.rawValue, size > 0, size <= info.size,
+      info.size <= largest,
       let address = try? Sys.shmMap(shm: handle, addr: 0, prot: [.read, .write])
     else { return nil }
     return MappedBuffer(address: address, mapped: info.size, handle: handle.release())
