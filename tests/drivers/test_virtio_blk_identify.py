@@ -37,7 +37,7 @@ def test_a_legacy_only_device_is_refused(qemu, disk_image):
     result = qemu(qemu_args=["-drive", f"if=none,id=legacy,format=raw,file={image}",
                              "-device", "virtio-blk-pci,drive=legacy,disable-modern=on"])
     result.expect_match(r"BLK: 00:0[0-9a-f]\.0 offers only the legacy virtio interface: refused")
-    result.expect("SUPERVISOR: gave up on blkdevd: 5 crashes within 10000 ms (last: exited)",
+    result.expect("SUPERVISOR: gave up on blkdevd: 5 crashes within 10000 ms (last: exited); trying again in 10000 ms",
                   "INIT: services/blkdevd for block0 failed to start")
     assert "BLKDEVD: ready" not in result.log, result.report("no server for a refused device")
     result.expect_nothing_leaked()
