@@ -141,8 +141,12 @@ struct Registry: RegistryProtocol.Server {
     return nil
   }
 
+  /// A free entry; when there is none, a reserved one: a reservation only keeps the name
+  /// from other manage senders, and a table full of dead servers' names (a system tool
+  /// that added many and ended) must not refuse a live server's add.
   private func firstFreeEntry() -> Int? {
     for index in 0..<Self.entryMax where entries[index].endpoint == 0 && !entries[index].reserved { return index }
+    for index in 0..<Self.entryMax where entries[index].reserved { return index }
     return nil
   }
 

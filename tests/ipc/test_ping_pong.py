@@ -21,6 +21,7 @@ def test_ping_pong_through_the_registry(qemu):
                   "PING: registry ok (8 checks)", "INIT: tests/pingpong exited code=0", "INIT: done failures=0",
                   "KERNEL: halt ok")
     assert result.log.count("PONG: ok") == 2, result.report("pong answered the first ping and, restarted, the second")
+    assert "SUPERVISOR: svcman died" not in result.log, result.report("svcman died")
     result.expect_absent("KERNEL: panic")
     result.expect_nothing_leaked()
     result.expect_exit(EXIT_CLEAN_HALT)

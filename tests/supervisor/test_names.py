@@ -19,6 +19,7 @@ def run_names(qemu, disk_image, tmp_path, mode):
                   "INIT: tests/chaos exited code=0", "INIT: done failures=0", "KERNEL: halt ok")
     result.expect_match(r"NAMES: fsd is gone \(request \d+\)")
     assert "gave up on fsd" not in result.log, result.report("fsd was given up")
+    assert "SUPERVISOR: svcman died" not in result.log, result.report("svcman died")
     assert result.log.count("FSD: mount ok") == 2, result.report("fsd mounted once at boot and once at its restart")
     result.expect_nothing_leaked()
     result.expect_exit(EXIT_CLEAN_HALT)
