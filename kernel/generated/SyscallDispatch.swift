@@ -453,8 +453,8 @@ protocol SyscallHandlers {
   /// - wrongHandleKind: endpoint is not an endpoint handle.
   /// - accessDenied: endpoint lacks read.
   /// - invalidArgument: key is above 63.
-  /// - noMemory: As many timers are armed as the kernel keeps (64 in all, 4 per
-  /// endpoint).
+  /// - noMemory: The endpoint has 4 timers armed already (each endpoint keeps its own
+  /// 4; there is no system-wide limit).
   mutating func endpointTimer(endpoint: HandleEntry<Object>, key: UInt32, deadline: UInt64) throws(AbiError)
 
   /// process_watch (38): Asks to hear when a process ends: the kernel posts bit `key`

@@ -142,53 +142,65 @@ extension CallReply {
 
   /// Moves a reply (bytes and handles) to `caller`, waiting on call `serial`.
   /// `held`: the running thread holds the capability in its record, which this clears.
+  ///
+  /// The handles leave the server's table first, on every path: installed in the
+  /// caller's table when the whole reply fits and all of them install, otherwise closed
+  /// here (the caller gets buffer_too_small with their count, or is gone). A bad handle
+  /// list fails before anything moves, and the server keeps the capability. The
+  /// caller's process is retained in the same masked step that finds the caller still
+  /// waiting, so a caller killed meanwhile leaves a live Process behind (never a freed
+  /// one, nor another process's handles); the serial is checked again at the end, and
+  /// handles installed for a call that ended meanwhile are taken back out and closed.
   private static func deliver(_ reply: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>, to caller: ThreadID,
                               serial: UInt64, from syscalls: KernelSyscalls, held: Bool) throws(AbiError) -> ThreadID {
     let me = ThreadTable.pointer(Scheduler.current)
     let target = ThreadTable.pointer(caller)
-    let fits = Interrupts.withDisabled { () -> Bool? in
-      guard isWaiting(caller, serial: serial) else { return nil }
-      return reply.count <= target.pointee.ipc.replyCapacity && handles.count <= target.pointee.ipc.replyHandleCapacity
-    }
-    guard let fits else {
-      if held { Interrupts.withDisabled { me.pointee.ipc.replyTo = .none } }
-      return .none
-    }
-    var moved = HandlesInFlight()
+    var moved = HandlesInFlight()  // whatever is left here when this returns is closed
     var mover = syscalls
-    if fits { try mover.takeHandles(handles, messageLength: reply.count, into: &moved) }
-    let problem = Interrupts.withDisabled { () -> AbiError? in
-      guard isWaiting(caller, serial: serial) else { return nil }
-      if !fits {
-        target.pointee.ipc.replyError = .bufferTooSmall
-        target.pointee.ipc.replyHandleCount = Int(handles.count)
-        return nil
+    try mover.takeHandles(handles, messageLength: reply.count, into: &moved)
+    let count = moved.count
+    // One masked step: still waiting? then its process (retained), and the bytes.
+    let found = Interrupts.withDisabled { () -> Result<(process: Process, fits: Bool)?, AbiError> in
+      guard isWaiting(caller, serial: serial), let process = target.pointee.process?.takeUnretainedValue() else {
+        if held { me.pointee.ipc.replyTo = .none }
+        return .success(nil)
       }
-      return copyReply(reply, to: target) ? nil : .fault
+      let fits = reply.count <= target.pointee.ipc.replyCapacity && UInt64(count) <= target.pointee.ipc.replyHandleCapacity
+      guard fits else { return .success((process, false)) }
+      guard copyReply(reply, to: target) else { return .failure(.fault) }  // ours: we keep the capability
+      // The caller's reply buffer was unusable (its error is fault): no handles either.
+      return .success((process, target.pointee.ipc.replyError.rawValue == 0))
     }
-    if let problem { throw problem }
-    // The handles go into the caller's table outside any lock (installing may take an
-    // endpoint's); the caller is blocked meanwhile and holds its process.
+    guard let (process, fits) = try found.get() else { return .none }
+    // Into the caller's table outside any lock (installing may take an endpoint's),
+    // all or none: a table that fills part way gets back what went in.
+    var values = InlineArray<4, UInt32>(repeating: 0)
     var installed = 0
-    if fits, let process = Interrupts.withDisabled({ target.pointee.process }) {
-      for index in 0..<Int(handles.count) {
-        guard let object = moved[index].object,
-          let value = process._withUnsafeGuaranteedRef({ $0.installHandle(object, rights: moved[index].rights) })
-        else {
-          Interrupts.withDisabled { target.pointee.ipc.replyError = .bufferTooSmall }
-          break
-        }
-        Interrupts.withDisabled { target.pointee.ipc.replyHandles[index] = value }
+    if fits {
+      while installed < count, let object = moved[installed].object,
+        let value = process.installHandle(object, rights: moved[installed].rights)
+      {
+        values[installed] = value
         installed += 1
       }
     }
-    return Interrupts.withDisabled { () -> ThreadID in
+    let delivered = Interrupts.withDisabled { () -> Bool in
       if held { me.pointee.ipc.replyTo = .none }
-      guard isWaiting(caller, serial: serial) else { return .none }
-      target.pointee.ipc.replyHandleCount = max(target.pointee.ipc.replyHandleCount, installed)
+      guard isWaiting(caller, serial: serial) else { return false }
+      if fits && installed == count {
+        target.pointee.ipc.replyHandles = values
+        target.pointee.ipc.replyHandleCount = count
+      } else if target.pointee.ipc.replyError.rawValue == 0 {
+        target.pointee.ipc.replyError = .bufferTooSmall  // with the count, as the spec says
+        target.pointee.ipc.replyHandleCount = count
+      }
       markAnswered(target)
-      return caller
+      return true
     }
+    if !delivered || installed < count {
+      for index in 0..<installed { _ = process.removeHandle(values[index]) }  // closed, released here
+    }
+    return delivered ? caller : .none
   }
 
   /// The common reply, bytes only: one masked section does all of it.

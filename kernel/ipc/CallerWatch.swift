@@ -33,8 +33,6 @@ struct CallerNotices {
   private var first: CallerWatch?
   private var last: CallerWatch?
 
-  var isEmpty: Bool { first == nil }
-
   mutating func append(_ watch: CallerWatch) {
     watch.next = nil
     if let last { last.next = watch } else { first = watch }

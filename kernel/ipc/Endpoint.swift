@@ -49,10 +49,14 @@ final class Endpoint: KernelObject {
   private var senders = WaitQueue()
   /// Interrupt keys posted and not yet received.
   private var signals: UInt64 = 0
-  /// Watched callers that ended, not yet received.
+  /// Watched callers that ended, not yet received, and how many: the receiver's wait
+  /// (a hot path: no reference counting) looks only at the count.
   private var notices = CallerNotices()
+  private var noticeCount = 0
   /// The protocol its messages speak, for the IPC tracer (endpoint_label); 0: unknown.
   var protocolLabel: UInt8 = 0
+  /// Its own endpoint_timer timers (kernel/ipc/EndpointTimers.swift).
+  var timers = EndpointTimerSlots()
 
   private init(pages: InlineArray<8, UInt64>) {
     self.pages = pages
@@ -73,6 +77,7 @@ final class Endpoint: KernelObject {
   }
 
   deinit {
+    EndpointTimers.cancelAll(self)  // off the timer list before it is freed
     for index in 0..<Self.depth { PageAllocator.shared.release(pages[index]) }
   }
 
@@ -116,6 +121,7 @@ final class Endpoint: KernelObject {
           }
           while let sender = senders.pop() { Scheduler.makeReady(sender) }
           droppedNotices = notices.removeAll()
+          noticeCount = 0
         }
       }
       if rights.contains(.write) {
@@ -167,9 +173,8 @@ final class Endpoint: KernelObject {
     case delivered(length: Int, sender: UInt64, senderManage: Bool)
     /// Device interrupts: the keys posted since the last receive (now cleared).
     case signaled(UInt64)
-    /// A watched caller ended (endpoint_watch_caller); the receiver releases the
-    /// notice, or puts it back (`renotice`) when it could not report it.
-    case callerEnded(CallerWatch)
+    /// A watched caller ended (endpoint_watch_caller): `takeNotice` has it.
+    case notice
   }
 
   /// From a device interrupt (interrupts masked): adds `bits` and wakes a receiver.
@@ -190,7 +195,18 @@ final class Endpoint: KernelObject {
     lock.withLock {
       guard readers > 0 else { return }
       notices.append(watch)
+      noticeCount += 1
       if let receiver = receivers.pop() { Scheduler.makeReady(receiver) }
+    }
+  }
+
+  /// The oldest notice, for the receiver to report and release; nil when another
+  /// receiver took it first.
+  func takeNotice() -> CallerWatch? {
+    lock.withLock { () -> CallerWatch? in
+      guard let notice = notices.pop() else { return nil }
+      noticeCount -= 1
+      return notice
     }
   }
 
@@ -208,7 +224,7 @@ final class Endpoint: KernelObject {
     defer { if wake != .none { Scheduler.makeReady(wake) } }
     return lock.withLock { () -> Arrival? in
       let me = ThreadTable.pointer(Scheduler.current)
-      while count == 0 && signals == 0 && notices.isEmpty {
+      while count == 0 && signals == 0 && noticeCount == 0 {
         guard writers > 0, !UserThreads.mustStop else { return nil }
         me.pointee.ipc.receiveBuffer = buffer
         me.pointee.ipc.receiveCapacity = capacity
@@ -229,7 +245,7 @@ final class Endpoint: KernelObject {
         defer { signals = 0 }
         return .signaled(signals)
       }
-      if let notice = notices.pop() { return .callerEnded(notice) }
+      if noticeCount > 0 { return .notice }
       return .queued(length: messages[head].length, handleCount: messages[head].handles.count, serial: takenCount)
     }
   }

@@ -35,7 +35,9 @@ struct Region {
 
 final class AddressSpace {
   static let regionLimit = 128
-  static let mappedLimit: UInt64 = 256 << 20
+  /// The per-process user memory limit (what is mapped, and the shared memory objects
+  /// the process made: UserMemoryAccount).
+  static let mappedLimit: UInt64 = UserMemoryAccount.limit
   /// PML4 slots shared with the kernel: the heap window (255) and the higher half.
   static let firstKernelSlot = 255
 
@@ -48,6 +50,8 @@ final class AddressSpace {
   private var regionCapacity: Int
   private var regionCount = 0
   private(set) var mappedBytes: UInt64 = 0
+  /// This process's user memory: `mappedBytes` and its shared memory objects.
+  let account = UserMemoryAccount()
 
   private init(tables: PageTables, regions: UnsafeMutablePointer<Region>) {
     self.tables = tables
@@ -96,7 +100,9 @@ final class AddressSpace {
   func map(_ object: MemoryObject, _ placement: Placement, prot: VmProt) throws(AbiError) -> UInt64 {
     let length = object.byteCount
     return try lock.withLock { () throws(AbiError) -> UInt64 in
-      guard length <= Self.mappedLimit - mappedBytes, makeRoom() else { throw .noMemory }
+      guard makeRoom(), account.charge(length) else { throw .noMemory }
+      var mapped = false
+      defer { if !mapped { account.release(length) } }
       let start: UInt64
       switch placement {
       case .fixed(let address):
@@ -126,6 +132,7 @@ final class AddressSpace {
       }
       insert(Region(start: start, length: length, prot: prot, object: object, offset: 0))
       mappedBytes += length
+      mapped = true
       return start
     }
   }
@@ -148,6 +155,7 @@ final class AddressSpace {
           region.object.decommit(first: first, count: Int((cutEnd - cutStart) / UserLayout.pageSize))
         }
         mappedBytes -= cutEnd - cutStart
+        account.release(cutEnd - cutStart)
         if cutStart > region.start && cutEnd < region.end {
           // A hole in the middle: the region becomes two.
           regions[index].length = cutStart - region.start
@@ -161,6 +169,7 @@ final class AddressSpace {
             // No room to split: give up the tail as well, like a full unmap of it.
             tables.unmapUserRange(tail.start, tail.end)
             mappedBytes -= tail.length
+            account.release(tail.length)
           }
           index += 2
         } else if cutStart > region.start {
@@ -230,6 +239,7 @@ final class AddressSpace {
       tornDown = true
       tables.destroyUserTables(userSlots: Self.firstKernelSlot)
       while regionCount > 0 { remove(at: regionCount - 1) }
+      account.release(mappedBytes)
       mappedBytes = 0
     }
   }

@@ -28,6 +28,8 @@ final class MemoryObject: KernelObject {
   /// True while no handle names it: exactly one region maps it, so unmapping part of
   /// that region may free the pages behind it at once.
   var isPrivate = true
+  /// shm_create's maker, charged the object's size until it dies (UserMemoryAccount).
+  private var chargedTo: UserMemoryAccount? = nil
 
   private init(pageCount: Int, pages: UnsafeMutablePointer<UInt64>, backing: Backing = .anonymous) {
     self.backing = backing
@@ -81,6 +83,20 @@ final class MemoryObject: KernelObject {
     return object
   }
 
+  /// A shared object (shm_create) of `pageCount` zeroed pages, charged to `account`
+  /// until it dies; nil (no_memory) when the account's limit or user memory is short.
+  static func shared(pageCount: Int, chargedTo account: UserMemoryAccount) -> MemoryObject? {
+    let bytes = UInt64(pageCount) * PageAllocator.pageSize
+    guard account.charge(bytes) else { return nil }
+    guard let object = anonymous(pageCount: pageCount) else {
+      account.release(bytes)
+      return nil
+    }
+    object.isPrivate = false
+    object.chargedTo = account
+    return object
+  }
+
   /// Device registers must not be cached.
   var isUncached: Bool { backing == .device }
 
@@ -103,6 +119,7 @@ final class MemoryObject: KernelObject {
   }
 
   deinit {
+    chargedTo?.release(byteCount)
     if backing != .device {
       for index in 0..<pageCount where pages[index] != 0 { PageAllocator.shared.release(pages[index]) }
     }

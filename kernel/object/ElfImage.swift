@@ -20,23 +20,25 @@ enum ElfImage {
   private static let maximumSegments = 16
   static let maximumImageBytes: UInt64 = 64 << 20
 
-  static func load(_ file: UnsafeRawBufferPointer, into space: AddressSpace, name: [UInt8]) throws(AbiError) -> LoadedImage {
+  /// `file` may change while this runs (a caller's memory object, ImageSource.swift):
+  /// each field is read once and only what was checked is used.
+  static func load<File: ImageSource>(_ file: File, into space: AddressSpace, name: [UInt8]) throws(AbiError) -> LoadedImage {
     func reject(_ why: StaticString) -> AbiError {
       kprint("ELF: rejected \"\(escaping: name)\": \(why)")
       return .badImage
     }
-    guard file.count >= headerSize, file[0] == 0x7f, file[1] == UInt8(ascii: "E"), file[2] == UInt8(ascii: "L"), file[3] == UInt8(ascii: "F") else {
-      throw reject("not an ELF file")
+    guard file.count >= headerSize, file.load(at: 0, as: UInt32.self) == 0x464c_457f else { throw reject("not an ELF file") }
+    guard file.load(at: 4, as: UInt8.self) == 2, file.load(at: 5, as: UInt8.self) == 1, file.load(at: 6, as: UInt8.self) == 1 else {
+      throw reject("not ELF64 little-endian version 1")
     }
-    guard file[4] == 2, file[5] == 1, file[6] == 1 else { throw reject("not ELF64 little-endian version 1") }
-    let type = file.loadUnaligned(fromByteOffset: 16, as: UInt16.self)
-    let machine = file.loadUnaligned(fromByteOffset: 18, as: UInt16.self)
+    let type = file.load(at: 16, as: UInt16.self)
+    let machine = file.load(at: 18, as: UInt16.self)
     guard type == 2 else { throw reject("not a static executable (ET_EXEC)") }
     guard machine == 62 else { throw reject("not for x86-64") }
-    let entry = file.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
-    let tableOffset = file.loadUnaligned(fromByteOffset: 32, as: UInt64.self)
-    let entrySize = Int(file.loadUnaligned(fromByteOffset: 54, as: UInt16.self))
-    let count = Int(file.loadUnaligned(fromByteOffset: 56, as: UInt16.self))
+    let entry = file.load(at: 24, as: UInt64.self)
+    let tableOffset = file.load(at: 32, as: UInt64.self)
+    let entrySize = Int(file.load(at: 54, as: UInt16.self))
+    let count = Int(file.load(at: 56, as: UInt16.self))
     guard entrySize == programHeaderSize, count > 0, count <= maximumSegments,
       tableOffset <= UInt64(file.count), UInt64(count * entrySize) <= UInt64(file.count) - tableOffset
     else { throw reject("program header table out of bounds") }
@@ -49,12 +51,12 @@ enum ElfImage {
     var total: UInt64 = 0
     for index in 0..<count {
       let header = Int(tableOffset) + index * entrySize
-      guard file.loadUnaligned(fromByteOffset: header, as: UInt32.self) == loadType else { continue }
-      let flags = file.loadUnaligned(fromByteOffset: header + 4, as: UInt32.self)
-      let offset = file.loadUnaligned(fromByteOffset: header + 8, as: UInt64.self)
-      let vaddr = file.loadUnaligned(fromByteOffset: header + 16, as: UInt64.self)
-      let filesz = file.loadUnaligned(fromByteOffset: header + 32, as: UInt64.self)
-      let memsz = file.loadUnaligned(fromByteOffset: header + 40, as: UInt64.self)
+      guard file.load(at: header, as: UInt32.self) == loadType else { continue }
+      let flags = file.load(at: header + 4, as: UInt32.self)
+      let offset = file.load(at: header + 8, as: UInt64.self)
+      let vaddr = file.load(at: header + 16, as: UInt64.self)
+      let filesz = file.load(at: header + 32, as: UInt64.self)
+      let memsz = file.load(at: header + 40, as: UInt64.self)
       guard memsz > 0 else { continue }
       guard filesz <= memsz else { throw reject("segment filesz exceeds memsz") }
       guard offset <= UInt64(file.count), filesz <= UInt64(file.count) - offset else { throw reject("segment data outside the file") }
@@ -94,8 +96,8 @@ enum ElfImage {
         let start = max(pageStart, segment.vaddr)
         let end = min(pageStart + PageAllocator.pageSize, segment.vaddr + segment.filesz)
         guard start < end, let physical = object.physicalPage(page) else { continue }
-        let from = file.baseAddress!.advanced(by: Int(segment.offset + (start - segment.vaddr)))
-        (DirectMap.pointer(physical: physical) + Int(start - pageStart)).copyMemory(from: from, byteCount: Int(end - start))
+        file.copyBytes(at: Int(segment.offset + (start - segment.vaddr)), count: Int(end - start),
+                       to: DirectMap.pointer(physical: physical) + Int(start - pageStart))
       }
       var prot: VmProt = [.read]
       if segment.flags & flagWrite != 0 { prot.insert(.write) }

@@ -14,10 +14,10 @@ extension Process {
     return try spawn(image: file.bytes, name: file.name, arguments: arguments, grants: grants)
   }
 
-  /// Starts the ELF file in `image` (the initrd's, or a copy of what a caller read
-  /// from a filesystem), named `name` in reports.
-  static func spawn<A: Collection<UInt8>>(
-    image file: UnsafeRawBufferPointer, name: [UInt8], arguments: A, grants: HandlesInFlight
+  /// Starts the ELF file in `image` (the initrd's, or the pages of a memory object a
+  /// caller filled, read in place: ImageSource.swift), named `name` in reports.
+  static func spawn<File: ImageSource, A: Collection<UInt8>>(
+    image file: File, name: [UInt8], arguments: A, grants: HandlesInFlight
   ) throws(AbiError) -> Process {
     guard let process = make(name: name) else { throw .noMemory }
     for index in 0..<grants.count {

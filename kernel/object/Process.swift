@@ -192,10 +192,13 @@ final class Process: KernelObject {
     while let removed = lock.withLock({ handles?.removeAny() }) {
       removed.object.handleClosed(removed.rights)  // and released here, outside the lock
     }
-    let table = lock.withLock { () -> HandleTable? in
+    var table = lock.withLock { () -> HandleTable? in
       defer { handles = nil }
       return handles
     }
+    // A handle installed after the loop above and before `handles` went (a reply's,
+    // CallReply.deliver) is closed here; none can come after.
+    while let removed = table?.removeAny() { removed.object.handleClosed(removed.rights) }
     table?.destroy()
     space.tearDown()
     if announcing { audit.announce(pid: pid, status: lock.withLock { status }) }

@@ -52,16 +52,23 @@ extension KernelSyscalls {
       throw error
     }
     // Answered: the server left the reply's bytes in our buffer and the rest here
-    // (nobody writes these fields while we run).
+    // (nobody writes these fields while we run). Handles it installed in our table are
+    // ours only once their values reached us: a fault writing them closes them.
     let handleCount = record.pointee.ipc.replyHandleCount
-    try info.write(IpcRecvInfo(handleCount: UInt32(handleCount), flags: 0, sender: 0))
-    if record.pointee.ipc.replyError.rawValue != 0 { throw record.pointee.ipc.replyError }
-    if handleCount > 0 {
-      var values = record.pointee.ipc.replyHandles
-      try withUnsafeBytes(of: &values) { bytes throws(AbiError) in
-        try replyHandles.write(UnsafeRawBufferPointer(rebasing: bytes[0..<(handleCount * 4)]))
+    let failed = record.pointee.ipc.replyError.rawValue != 0
+    var values = record.pointee.ipc.replyHandles
+    do throws(AbiError) {
+      try info.write(IpcRecvInfo(handleCount: UInt32(handleCount), flags: 0, sender: 0))
+      if !failed && handleCount > 0 {
+        try withUnsafeBytes(of: &values) { bytes throws(AbiError) in
+          try replyHandles.write(UnsafeRawBufferPointer(rebasing: bytes[0..<(handleCount * 4)]))
+        }
       }
+    } catch {
+      if !failed { for index in 0..<handleCount { _ = withProcess { $0.removeHandle(values[index]) } } }
+      throw error
     }
+    if failed { throw record.pointee.ipc.replyError }
     if IpcTrace.enabled {
       IpcTrace.message(.reply, pid: UInt32(sender), endpointLabel: Self.endpoint(endpoint).protocolLabel, from: reply.address,
                        length: UInt64(record.pointee.ipc.replyLength), handles: handleCount)
@@ -175,7 +182,8 @@ extension KernelSyscalls {
           throw error
         }
         return 8
-      case .callerEnded(let notice)?:
+      case .notice?:
+        guard let notice = queue.takeNotice() else { continue }
         do throws(AbiError) {
           try info.write(IpcRecvInfo(handleCount: 0, flags: IpcRecvFlags.senderEnded.rawValue, sender: notice.sender))
         } catch {
@@ -225,10 +233,10 @@ extension KernelSyscalls {
 
   mutating func shmCreate(size: UInt64) throws(AbiError) -> KernelObject {
     guard size > 0, size % Abi.pageSize == 0 else { throw .invalidArgument }
-    guard size <= AddressSpace.mappedLimit, let object = MemoryObject.anonymous(pageCount: Int(size / Abi.pageSize)) else {
-      throw .noMemory
-    }
-    object.isPrivate = false
+    // Charged to this process until the object dies, wherever its handles go.
+    guard size <= UserMemoryAccount.limit,
+      let object = MemoryObject.shared(pageCount: Int(size / Abi.pageSize), chargedTo: withProcess { $0.space.account })
+    else { throw .noMemory }
     return object
   }
 

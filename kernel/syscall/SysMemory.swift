@@ -18,7 +18,7 @@ extension KernelSyscalls {
       placement = .hint(addr.value)
     }
     // Over the process's limit, or more than all free memory: answer before allocating.
-    guard len <= AddressSpace.mappedLimit - space.mappedBytes,
+    guard len <= space.account.available,
       let object = MemoryObject.anonymous(pageCount: Int(len / page))
     else { throw .noMemory }
     return UserAddress(try space.map(object, placement, prot: prot))

@@ -27,22 +27,10 @@ extension KernelSyscalls {
     let given = try granted(grants)
     let arguments = try args.readAll()
     let name = Array(arguments.prefix(while: { $0 != 0 }))
-    // A contiguous kernel copy: the object's pages are scattered, and the caller may
-    // change them while the image loads.
-    guard let copy = KernelHeap.allocate(size: Int(imageLen), alignment: 16) else { throw .noMemory }
-    defer { _ = KernelHeap.free(copy) }
-    var copied: UInt64 = 0
-    while copied < imageLen {
-      let page = Int(copied / PageAllocator.pageSize)
-      let count = min(PageAllocator.pageSize, imageLen - copied)
-      if let physical = memory.physicalPage(page) {
-        (copy + Int(copied)).copyMemory(from: DirectMap.pointer(physical: physical), byteCount: Int(count))
-      } else {
-        (copy + Int(copied)).initializeMemory(as: UInt8.self, repeating: 0, count: Int(count))
-      }
-      copied += count
-    }
-    return try Process.spawn(image: UnsafeRawBufferPointer(start: copy, count: Int(imageLen)), name: name, arguments: arguments,
+    // Read in place, page by page (no kernel copy of up to 64 MiB on the heap): the
+    // loader reads each field once, so the caller changing its pages meanwhile can
+    // change only the bytes loaded. The handle entry keeps the object alive.
+    return try Process.spawn(image: MemoryObjectImage(object: memory, count: Int(imageLen)), name: name, arguments: arguments,
                              grants: given)
   }
 

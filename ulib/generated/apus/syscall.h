@@ -873,8 +873,8 @@ int64_t apus_endpoint_label(apus_handle_t endpoint, const uint8_t *name, uint64_
  * waiting when no writer is left. Errors: APUS_ERR_BAD_HANDLE (endpoint is not a
  * handle.); APUS_ERR_WRONG_HANDLE_KIND (endpoint is not an endpoint handle.);
  * APUS_ERR_ACCESS_DENIED (endpoint lacks read.); APUS_ERR_INVALID_ARGUMENT (key is
- * above 63.); APUS_ERR_NO_MEMORY (As many timers are armed as the kernel keeps (64 in
- * all, 4 per endpoint).)
+ * above 63.); APUS_ERR_NO_MEMORY (The endpoint has 4 timers armed already (each
+ * endpoint keeps its own 4; there is no system-wide limit).)
  */
 int64_t apus_endpoint_timer(apus_handle_t endpoint, uint32_t key, uint64_t deadline);
 

@@ -756,8 +756,8 @@ public enum Sys {
   /// - Throws `.wrongHandleKind`: endpoint is not an endpoint handle.
   /// - Throws `.accessDenied`: endpoint lacks read.
   /// - Throws `.invalidArgument`: key is above 63.
-  /// - Throws `.noMemory`: As many timers are armed as the kernel keeps (64 in all, 4
-  /// per endpoint).
+  /// - Throws `.noMemory`: The endpoint has 4 timers armed already (each endpoint keeps
+  /// its own 4; there is no system-wide limit).
   public static func endpointTimer(endpoint: borrowing EndpointHandle, key: UInt32, deadline: UInt64) throws(AbiError) {
     _ = try check(apus_endpoint_timer(endpoint.raw, key, deadline))
   }
