@@ -36,7 +36,12 @@ USER_CFLAGS := --target=$(TARGET) -ffreestanding -fno-builtin -nostdinc -fno-pic
 ULIB_C     := $(sort $(wildcard ulib/libc/*.c))
 ULIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(ULIB_C)) $(OUT)/ulib/crt/crt0.o $(OUT)/ulib/generated/syscall_stubs.o
 USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tests/hostile hello_swift bench/syscalls bench/block bench/fs bench/pkg bench/net tests/edge \
-    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient tests/devgrants tests/fsclient tests/fshostile tests/crypto tests/sysfuzz tests/protofuzz tests/timers tests/netclient tests/chaos tests/crashstart tests/watch tests/callerwatch tests/replyhandles tests/memcharge tests/netlimits tests/pkgbuffers services/svcman services/blkdevd services/fsd services/pkgd services/netd
+    tests/objects tests/memory tests/cpustate tests/stress tests/spinner tests/bigimage \
+    tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient \
+    tests/devgrants tests/fsclient tests/fshostile tests/crypto tests/sysfuzz tests/protofuzz \
+    tests/timers tests/netclient tests/chaos tests/crashstart tests/watch tests/callerwatch \
+    tests/replyhandles tests/memcharge tests/netlimits tests/pkgbuffers tests/names \
+    services/svcman services/blkdevd services/fsd services/pkgd services/netd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
 INITRD_DATA := tests/notelf
@@ -308,7 +313,7 @@ bench: $(ISO) $(BENCH_MEDIA) $(DISK_IMG) $(MEDIA_IMG)
 	@tools/run_qemu.sh --iso $(ISO) --icount --timeout 300 --disk $(OUT)/bench-disk.img --disk-ro $(BENCH_MEDIA) --net --cmdline bench > $(OUT)/bench.log 2>&1; status=$$?; \
 	  grep '^BENCH ' $(OUT)/bench.log; \
 	  if [ $$status -ne 33 ]; then echo "bench: QEMU exited $$status; log in $(OUT)/bench.log"; exit 1; fi
-	@tools/run_qemu.sh --iso $(ISO) --timeout 120 --disk $(OUT)/bench-disk.img --cmdline "run=bench/block,wall" > $(OUT)/bench-wall.log; status=$$?; \
+	@tools/run_qemu.sh --iso $(ISO) --timeout 120 --disk $(OUT)/bench-disk.img --cmdline "init=tool=bench/block run=bench/block,wall" > $(OUT)/bench-wall.log; status=$$?; \
 	  grep '^BENCH ' $(OUT)/bench-wall.log; \
 	  if [ $$status -ne 33 ]; then echo "bench: QEMU exited $$status; log in $(OUT)/bench-wall.log"; exit 1; fi
 	@$(PYTHON) tools/udp_echo_rtt.py $(DISK_IMG) $(MEDIA_IMG)
@@ -337,7 +342,7 @@ protofuzz: $(ISO) $(DISK_IMG)
 	  cp $(DISK_IMG) $(OUT)/protofuzz-system.img && rm -f $(OUT)/protofuzz-scratch.img && truncate -s 8M $(OUT)/protofuzz-scratch.img; \
 	  runs=""; for name in $(PROTOFUZZ_SERVERS); do runs="$$runs run=tests/protofuzz,seed=$$seed,messages=$(MESSAGES),patience=60,only=$$name"; done; \
 	  tools/run_qemu.sh --iso $(ISO) --timeout 20000 --disk $(OUT)/protofuzz-system.img --disk $(OUT)/protofuzz-scratch.img --net \
-	    --cmdline "$$runs" > $(OUT)/protofuzz.log; status=$$?; \
+	    --cmdline "init=tool=tests/protofuzz$$runs" > $(OUT)/protofuzz.log; status=$$?; \
 	  grep -a "PROTOFUZZ: \|SUPERVISOR: .*\(died\|restarted\|gave up\)\|PANIC" $(OUT)/protofuzz.log | grep -av "second client: "; \
 	  if [ $$status -ne 33 ]; then echo "protofuzz: QEMU exited $$status; log in $(OUT)/protofuzz.log"; exit 1; fi; \
 	  if grep -aq "PROTOFUZZ: FINDING\|SUPERVISOR: .*\(died\|restarted\|gave up\)" $(OUT)/protofuzz.log; then \

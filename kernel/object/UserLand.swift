@@ -17,6 +17,10 @@ enum UserLand {
     var arguments = path + [0]
     // make bench masks the tick, so endpoint timers never fire: init must not wait on one.
     if bench { arguments += Array("--no-tick".utf8) + [0] }
+    // bench/block reads the raw disk: only a system tool's registry handle looks up
+    // block0 (issue 21), and the kernel command line, here bench, is what grants it.
+    let tool: StaticString = "--tool=bench/block"  // a StaticString: a long String literal's UTF8View traps here
+    if bench { arguments += tool.withUTF8Buffer { Array($0) } + [0] }
     for option in options { arguments += option + [0] }
     for program in programs { arguments += program + [0] }
     if bench {

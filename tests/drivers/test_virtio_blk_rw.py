@@ -10,7 +10,7 @@ from blockpattern import REGION_BYTES, REGION_OFFSET, pattern
 
 def test_a_client_writes_flushes_and_reads_back_and_the_host_agrees(qemu, disk_image):
     image = disk_image(32 << 20)
-    result = qemu(disk=image, cmdline="run=tests/blkclient,rw")
+    result = qemu(disk=image, cmdline="init=tool=tests/blkclient run=tests/blkclient,rw")
     result.expect_match(r"BLK: rw ok bytes=8388608 hash=[0-9a-f]{16} threads=4 \(\d+ ms\)")
     result.expect("INIT: tests/blkclient exited code=0")
     expect_blkdevd_never_died(result)
@@ -42,7 +42,7 @@ def test_every_bad_request_gets_its_status(qemu, disk_image):
     """tests/blkclient,bad checks each malformed request's status itself (a wrong or
     missing one fails it), and the good requests after them; blkdevd must not die."""
     image = disk_image(8 << 20)
-    result = qemu(disk=image, cmdline="run=tests/blkclient,bad")
+    result = qemu(disk=image, cmdline="init=tool=tests/blkclient run=tests/blkclient,bad")
     result.expect("BLK: bad requests ok", "INIT: tests/blkclient exited code=0")
     checks = result.expect_match(r"BLKCLIENT: bad requests ok \((\d+) checks\)")
     assert int(checks.group(1)) >= 20, result.report("every bad request was checked")
@@ -71,7 +71,7 @@ def test_a_read_only_disk_refuses_writes(qemu, disk_image):
     with image.open("r+b") as disk:
         disk.write(pattern(0, 4096))
     before = image.read_bytes()
-    result = qemu(readonly_disks=[image], cmdline="run=tests/blkclient,ro")
+    result = qemu(readonly_disks=[image], cmdline="init=tool=tests/blkclient run=tests/blkclient,ro")
     result.expect_match(r"BLK: found virtio-blk .* read-only .*")
     result.expect("BLK: read-only ok", "INIT: tests/blkclient exited code=0")
     expect_blkdevd_never_died(result)
@@ -82,7 +82,7 @@ def test_a_read_only_disk_refuses_writes(qemu, disk_image):
 
 def test_without_the_device_handle_there_is_no_bar_interrupt_or_dma(qemu, disk_image):
     image = disk_image(4 << 20)
-    result = qemu(disk=image, cmdline="run=tests/blkclient,grants")
+    result = qemu(disk=image, cmdline="init=tool=tests/blkclient run=tests/blkclient,grants")
     result.expect("BLK: grants refused ok", "INIT: tests/blkclient exited code=0")
     result.expect_nothing_leaked()
     result.expect_exit(EXIT_CLEAN_HALT)
@@ -94,7 +94,7 @@ def test_blkdevd_killed_mid_stream_leaks_nothing(qemu, disk_image):
     peer_closed, init's supervisor sees the death (and would start the driver again
     after its backoff), and every page, heap byte and object comes back."""
     image = disk_image(8 << 20)
-    result = qemu(disk=image, cmdline="init=driver-arg=crash-after=300 run=tests/blkclient,stream")
+    result = qemu(disk=image, cmdline="init=tool=tests/blkclient init=driver-arg=crash-after=300 run=tests/blkclient,stream")
     crash = result.expect_match(r"BLKDEVD: crash-after=300: dying with (\d+) requests in flight")
     assert int(crash.group(1)) >= 2, result.report("several requests at the device when it died")
     gone = result.expect_match(r"BLK: server gone after (\d+) requests \(error 14\)")
@@ -124,7 +124,7 @@ def test_a_device_error_is_io_error_and_the_server_goes_on(qemu, disk_image, tmp
     image = disk_image(8 << 20)
     rules = tmp_path / "blkdebug.cfg"
     rules.write_text('[inject-error]\nevent = "read_aio"\niotype = "read"\nerrno = "5"\nsector = "4096"\n')
-    result = qemu(cmdline="run=tests/blkclient,ioerror",
+    result = qemu(cmdline="init=tool=tests/blkclient run=tests/blkclient,ioerror",
                   qemu_args=["-drive", f"if=none,id=failing,format=raw,file=blkdebug:{rules}:{image}",
                              "-device", "virtio-blk-pci,drive=failing,disable-legacy=on"])
     result.expect("BLK: io errors ok", "INIT: tests/blkclient exited code=0")

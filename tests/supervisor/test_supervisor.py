@@ -1,6 +1,8 @@
 """Issue 16: init's supervisor. process_watch posts a process's end on an endpoint
 (tests/watch checks it); a server that dies at every start is given up after five
-crashes, with a line, and the system goes on; fsd killed in the middle of a client's
+crashes, with a line, and the system goes on; the give-up decays (issue 21: it is
+tried again a window later, then two windows); a server that exits with code 2 refused
+to start and is not restarted; fsd killed in the middle of a client's
 operation: the client gets an error, the supervisor starts fsd again, it mounts, the
 client connects again and what it fsyncs afterwards is on the disk (host read-back,
 e2fsck clean); svcman killed: the names come back from init's journal."""
@@ -26,9 +28,35 @@ def test_a_server_that_dies_at_every_start_is_given_up(qemu):
     backoffs = [int(ms) for ms in re.findall(r"SUPERVISOR: restarted crashstart \(exit reason=page fault, count=\d\) after (\d+) ms",
                                              result.log)]
     assert backoffs == [10, 20, 40, 80], result.report("the backoff doubles")
-    result.expect("SUPERVISOR: gave up on crashstart: 5 crashes within 10000 ms (last: page fault)",
+    result.expect("SUPERVISOR: gave up on crashstart: 5 crashes within 10000 ms (last: page fault); trying again in 10000 ms",
                   "INIT: tests/crashstart failed to start", "INIT: tests/roundtrip exited code=0", "INIT: done failures=0",
                   "KERNEL: halt ok")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)
+
+
+def test_a_give_up_decays(qemu):
+    """Issue 21: giving up was for good (five crashes of fsd from a hostile client and
+    the filesystem stayed down). Now a given-up server is tried again after a pause of
+    one window, two after a second give-up in a row; tests/spinner keeps init busy for
+    about five seconds of guest time while the 500 ms window passes again and again."""
+    result = qemu(cmdline="init=service=tests/crashstart init=restart-window-ms=500 run=tests/spinner", timeout=120)
+    result.expect("SUPERVISOR: gave up on crashstart: 5 crashes within 500 ms (last: page fault); trying again in 500 ms",
+                  "INIT: tests/crashstart failed to start", "SUPERVISOR: trying crashstart again after giving up",
+                  "SUPERVISOR: crashstart died (reason=page fault code=0)")
+    result.expect_match(r"SUPERVISOR: gave up on crashstart: \d crashes within 500 ms \(last: page fault\); trying again in 1000 ms")
+    result.expect("INIT: tests/spinner exited code=0", "INIT: done failures=0", "KERNEL: halt ok")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)
+
+
+def test_a_server_that_refuses_to_start_is_not_restarted(qemu):
+    """Exit code 2 is "refused to start" (fsd when its disk does not mount): restarting
+    it would only refuse again, five times, and then give up in silence about why."""
+    result = qemu(cmdline="init=service=tests/crashstart,refuse run=tests/roundtrip")
+    result.expect("SUPERVISOR: crashstart refused to start (exit code 2): not restarted", "INIT: tests/crashstart failed to start",
+                  "INIT: tests/roundtrip exited code=0", "INIT: done failures=0", "KERNEL: halt ok")
+    assert "SUPERVISOR: restarted crashstart" not in result.log, result.report("a refusal was restarted")
     result.expect_nothing_leaked()
     result.expect_exit(EXIT_CLEAN_HALT)
 

@@ -11,10 +11,14 @@
 #define REGISTRY_HANDLE ((apus_handle_t)1)
 
 /* Registers `name` for `endpoint` (moved to the registry: pass a duplicate with write
- * and transfer to keep yours). Needs a registry handle with manage. */
+ * and transfer to keep yours). Needs a registry handle with manage, which init gives
+ * only to the servers it supervises and to init=tool= programs: an ordinary program
+ * gets access_denied. */
 int64_t registry_add(apus_handle_t registry, const char *name, apus_handle_t endpoint);
 
 /* Looks `name` up; on ok, *endpoint is a write-only handle to its server. With
- * APUS_REGISTRY_LOOKUP_FLAGS_WAIT, waits until a server adds the name. */
+ * APUS_REGISTRY_LOOKUP_FLAGS_WAIT, waits until a server adds the name (or restarts:
+ * a dead server's name is reserved for it). Device names (block0, ...) are not found
+ * through a handle without manage. */
 int64_t registry_lookup(apus_handle_t registry, const char *name, uint32_t flags, apus_handle_t *endpoint);
 #endif

@@ -3,9 +3,11 @@
  * handing the driver that device's handle (handle 2) and nothing else of the
  * hardware, and closes its own copy, so a driver that dies leaves its device
  * quiesced. It starts the service registry (services/svcman) first; every program it
- * starts gets the registry endpoint as its handle 1 (write, transfer, manage: boot
- * programs may register names); the programs it runs get the console (the kernel's
- * handle 2 of init's) as their handle 2. Then it runs each program named in its arguments
+ * starts gets the registry endpoint as its handle 1: its servers with manage (they
+ * register names and may look up devices), the programs it runs with write and
+ * transfer only (they look up, never add: names are capabilities, issue 21) unless
+ * the command line marks them as system tools (--tool=); the programs it runs get the
+ * console (the kernel's handle 2 of init's) as their handle 2. Then it runs each program named in its arguments
  * (the kernel's `run=` options; `run=PATH,ARG,...` passes arguments) one after
  * another, waits for it and reports how it ended. At the end it stops the drivers,
  * closes the registry, which ends svcman, and waits for it.
@@ -26,7 +28,11 @@
  *                      crash-after=N)
  *   --driver=VVVV:DDDD=PATH  starts PATH for devices with those ids, before the
  *                      table's entries (tests/drivers gives a test program a device)
- *   --service=PATH     supervises PATH as one more server (started last)
+ *   --service=PATH[,ARG,...]  supervises PATH as one more server (started last)
+ *   --tool=PATH        run= programs at PATH are system tools: their registry handle
+ *                      has manage (they may add names and look up block devices);
+ *                      only the machine's owner, through the kernel command line,
+ *                      gives that (tests/blkclient, bench/block, tests/protofuzz)
  *   --restart-limit=N  gives a service up after N crashes within the window (5)
  *   --restart-window-ms=MS  the window (10000)
  *   --restart-backoff-ms=MS  the longest wait before a restart (1280)
@@ -128,10 +134,21 @@ static void start_drivers(apus_handle_t registry, const char *driver_arg) {
   }
 }
 
-/* A supervised server that is not a driver: fsd, pkgd, --service=PATH. */
-static struct service *start_service(const char *path, apus_handle_t registry) {
+/* A supervised server that is not a driver: fsd, pkgd, --service=PATH[,ARG,...]
+ * (the commas become the arguments' separators). */
+static struct service *start_service(const char *entry, apus_handle_t registry) {
+  char args[192];
+  size_t len = strlen(entry);
+  if (len >= sizeof args) {
+    printf("INIT: %s: too long\n", entry);
+    return NULL;
+  }
+  memcpy(args, entry, len + 1);
+  for (size_t i = 0; i < len; i++)
+    if (args[i] == ',') args[i] = 0;
+  const char *path = args;
   struct apus_handle_grant grants[1] = {{registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE}};
-  struct service *s = supervisor_add(last_component(path), path, path, strlen(path) + 1, grants, 1, -1);
+  struct service *s = supervisor_add(last_component(path), path, args, len + 1, grants, 1, -1);
   if (!s) {
     printf("INIT: no room to supervise %s\n", path);
     return NULL;
@@ -151,7 +168,19 @@ static void start_filesystem(apus_handle_t registry) {
   if (fsd && fsd->ready) start_service("services/pkgd", registry);
 }
 
-/* Runs one `run=` entry: PATH or PATH,ARG,... */
+/* The run= paths the command line made system tools (--tool=PATH). */
+#define TOOL_MAX 4
+static const char *tools[TOOL_MAX];
+static int tool_count;
+
+static int is_tool(const char *path) {
+  for (int i = 0; i < tool_count; i++)
+    if (strcmp(tools[i], path) == 0) return 1;
+  return 0;
+}
+
+/* Runs one `run=` entry: PATH or PATH,ARG,... An ordinary program's registry handle
+ * looks names up and cannot add; a system tool's has manage. */
 static int run_program(const char *entry, apus_handle_t registry) {
   char args[256];
   size_t len = strlen(entry);
@@ -163,8 +192,9 @@ static int run_program(const char *entry, apus_handle_t registry) {
   for (size_t i = 0; i < len; i++)
     if (args[i] == ',') args[i] = 0;
   const char *path = args;
+  uint32_t registry_rights = APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | (is_tool(path) ? APUS_RIGHT_MANAGE : 0);
   struct apus_handle_grant client[2] = {
-    {registry, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER | APUS_RIGHT_MANAGE},
+    {registry, registry_rights},
     {CONSOLE_HANDLE, APUS_RIGHT_READ | APUS_RIGHT_MANAGE | APUS_RIGHT_TRANSFER},
   };
   int64_t child;
@@ -229,6 +259,9 @@ int main(int argc, char **argv) {
       supervisor_without_timer();
     } else if (strncmp(argv[first_program], "--service=", 10) == 0) {
       extra_service = argv[first_program] + 10;
+    } else if (strncmp(argv[first_program], "--tool=", 7) == 0) {
+      if (tool_count < TOOL_MAX) tools[tool_count++] = argv[first_program] + 7;
+      else printf("INIT: too many tools: %s is an ordinary program\n", argv[first_program] + 7);
     } else if (strncmp(argv[first_program], "--restart-limit=", 16) == 0) {
       restart_limit = (unsigned)number_after(argv[first_program] + 16);
     } else if (strncmp(argv[first_program], "--restart-window-ms=", 20) == 0) {

@@ -27,10 +27,16 @@ static uint64_t crash_window = 10000 * MS;
 static uint64_t backoff_max = 1280 * MS; /* 10 ms doubling up to this */
 static uint64_t armed_deadline;
 static int no_timer;
+/* The deadline the kernel would not arm a timer for (0: none): init watches the clock
+ * for it instead, polling its events, until an arm succeeds again. */
+static uint64_t clock_deadline;
+static int timer_refused; /* said so: once per spell of refusals */
+#define GIVE_UP_PAUSES_MAX 4 /* the pause after a give-up: the window, doubling up to 16 windows */
 
 void supervisor_without_timer(void) { no_timer = 1; }
 
 static void queue_journal(void);
+static uint64_t handle_bits(uint64_t bits);
 static void check_ready_now(struct service *s);
 static uint64_t started_at[SERVICE_MAX], started_ns[SERVICE_MAX]; /* the last start, for the restart time */
 static uint64_t backoff_of[SERVICE_MAX];  /* the backoff before the last restart */
@@ -72,6 +78,7 @@ void supervisor_setup(apus_handle_t device_resource, apus_handle_t registry) {
 
 void supervisor_limits(unsigned limit, uint64_t window_ms, uint64_t backoff_max_ms) {
   crash_limit = limit ? limit : 1;
+  if (crash_limit > SUPERVISOR_CRASHES_KEPT) crash_limit = SUPERVISOR_CRASHES_KEPT;
   crash_window = window_ms * MS;
   backoff_max = backoff_max_ms * MS;
 }
@@ -138,18 +145,35 @@ static int launch(struct service *s) {
 }
 
 
-/* A crash (a death or a start that failed): restart after a backoff, or give up. */
+/* Crashes of `s` within the window that ends at `t` (this one included). */
+static unsigned recent_crashes(const struct service *s, uint64_t t) {
+  unsigned recent = 0;
+  for (unsigned i = 0; i < SUPERVISOR_CRASHES_KEPT; i++)
+    if (s->crash_times[i] && t - s->crash_times[i] <= crash_window) recent++;
+  return recent;
+}
+
+/* A crash (a death or a start that failed): restart after a backoff, or give up for
+ * a pause that doubles with each give-up in a row. Crashes older than the window no
+ * longer count, so a server that was stable for a window has all its restarts back. */
 static void crashed(struct service *s) {
   uint64_t t = now();
-  if (s->crashes == 0 || t - s->window_start > crash_window) {
-    s->window_start = t;
-    s->crashes = 0;
-  }
-  s->crashes++;
-  if (s->crashes >= crash_limit) {
+  if (s->starts && t - started_ns[s - services] >= crash_window) s->give_ups = 0; /* it had been stable */
+  s->crash_times[s->crash_next++ % SUPERVISOR_CRASHES_KEPT] = t;
+  unsigned recent = recent_crashes(s, t);
+  if (recent >= crash_limit) {
     s->given_up = 1;
-    printf("SUPERVISOR: gave up on %s: %u crashes within %lu ms (last: %s)\n", s->label, s->crashes,
+    unsigned doublings = s->give_ups < GIVE_UP_PAUSES_MAX ? s->give_ups : GIVE_UP_PAUSES_MAX;
+    uint64_t pause = crash_window << doublings;
+    s->give_ups++;
+    printf("SUPERVISOR: gave up on %s: %u crashes within %lu ms (last: %s)", s->label, recent,
            (unsigned long)(crash_window / MS), supervisor_reason_name(s->last_reason));
+    if (no_timer || s->stopping) {
+      printf("\n");
+      return;
+    }
+    printf("; trying again in %lu ms\n", (unsigned long)(pause / MS));
+    s->restart_at = t + pause;
     return;
   }
   if (no_timer) {
@@ -157,7 +181,7 @@ static void crashed(struct service *s) {
     return;
   }
   uint64_t backoff = BACKOFF_FIRST;
-  for (unsigned i = 1; i < s->crashes && backoff < backoff_max; i++) backoff *= 2;
+  for (unsigned i = 1; i < recent && backoff < backoff_max; i++) backoff *= 2;
   if (backoff > backoff_max) backoff = backoff_max;
   backoff_of[s - services] = backoff;
   s->restart_at = t + backoff;
@@ -176,6 +200,11 @@ static void died(struct service *s) {
   s->ready = 0;
   s->last_reason = status.reason;
   if (s->stopping) return;
+  if (status.reason == APUS_EXIT_REASON_EXITED && status.code == 2) { /* it refused: starting it again would refuse again */
+    s->given_up = s->refused = 1;
+    printf("SUPERVISOR: %s refused to start (exit code 2): not restarted\n", s->label);
+    return;
+  }
   printf("SUPERVISOR: %s died (reason=%s code=%ld)\n", s->label, supervisor_reason_name(status.reason), status.code);
   if (s->registry) queue_journal();
   crashed(s);
@@ -212,8 +241,28 @@ static void rearm(void) {
   }
   if (deadline == UINT64_MAX || no_timer) deadline = 0;
   if (deadline == armed_deadline) return;
+  int64_t armed = apus_endpoint_timer(events, TIMER_KEY, deadline);
+  if (apus_is_error(armed)) { /* a full timer table once left a crashed fsd dead: watch the clock instead */
+    if (!timer_refused) printf("SUPERVISOR: cannot arm its timer (error %ld): watching the clock instead\n", -armed);
+    timer_refused = 1;
+    clock_deadline = deadline;
+    return; /* armed_deadline unchanged: the next event tries again */
+  }
+  if (timer_refused) printf("SUPERVISOR: its timer is armed again\n");
+  timer_refused = 0;
+  clock_deadline = 0;
   armed_deadline = deadline;
-  apus_endpoint_timer(events, TIMER_KEY, deadline);
+}
+
+/* While init watches the clock, a receive must not block: a message of its own is
+ * queued (when none is) so the receive returns at once, and the CPU is yielded. */
+static void poll_events(void) {
+  int64_t state = apus_endpoint_status(events);
+  if (!apus_is_error(state) && ((state >> 8) & 0xff) == 0) {
+    uint64_t nothing = 0;
+    apus_ipc_send(events_writer, (const uint8_t *)&nothing, sizeof nothing, NULL, 0);
+  }
+  apus_yield();
 }
 
 /* A journal entry from svcman: keeps it, replacing the name's older one. */
@@ -270,6 +319,11 @@ static void queue_journal(void) {
 /* Waits for the next events and handles them; returns their bits. */
 static uint64_t handle_events(void) {
   rearm();
+  if (clock_deadline && now() >= clock_deadline) { /* what the timer would have posted */
+    clock_deadline = 0;
+    return handle_bits(1ull << TIMER_KEY);
+  }
+  if (clock_deadline) poll_events();
   union {
     uint64_t bits;
     struct apus_registry_add_request add;
@@ -285,15 +339,21 @@ static uint64_t handle_events(void) {
       apus_handle_close(handles[0]);
     return 0;
   }
-  uint64_t bits = message.bits;
+  return handle_bits(message.bits);
+}
+
+/* Deaths, restarts that are due and starts that became ready. */
+static uint64_t handle_bits(uint64_t bits) {
   if (bits & (1ull << TIMER_KEY)) armed_deadline = 0;
   for (int i = 0; i < service_count; i++)
     if (bits & (1ull << i)) died(&services[i]);
   uint64_t t = now();
   for (int i = 0; i < service_count; i++) {
     struct service *s = &services[i];
-    if (s->restart_at && s->restart_at <= t && !s->given_up) {
+    if (s->restart_at && s->restart_at <= t && !s->refused) {
       s->restart_at = 0;
+      if (s->given_up) printf("SUPERVISOR: trying %s again after giving up\n", s->label);
+      s->given_up = 0;
       if (!launch(s)) crashed(s);
     }
   }

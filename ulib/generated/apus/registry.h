@@ -7,9 +7,14 @@
 // starts holds a handle to the registry endpoint as its handle 1 (a parent passes it on
 // with process_spawn_handles). Servers add a name with their endpoint's handle; clients
 // look a name up and get a write-only handle to that endpoint, or wait until a server
-// registers it (servers start in any order). Only a sender whose registry handle has
-// the manage right may register (ipc_recv_flags sender_manage); a taken name is refused
-// while its server lives, and a server that is gone loses its names.
+// registers it (servers start in any order). Names are capabilities: only a sender
+// whose registry handle has the manage right may register (ipc_recv_flags
+// sender_manage), and init gives manage only to the servers it supervises and to
+// programs the kernel command line makes system tools. A taken name is refused while
+// its server lives; the name of a server that is gone stays reserved for its restart
+// (not found, or waited for), and only a manage sender can take it. Device names
+// (block0, block1, ...) are answered only to manage senders; to anyone else they do not
+// exist. A client has at most 4 lookups waiting at once, and they end with it.
 #ifndef APUS_REGISTRY_H
 #define APUS_REGISTRY_H
 
@@ -41,7 +46,10 @@ extern "C" {
 #define APUS_REGISTRY_STATUS_NAME_TAKEN 3
 /** The sender may not register. */
 #define APUS_REGISTRY_STATUS_ACCESS_DENIED 4
-/** The registry holds as many names, or waiting lookups, as it can. */
+/**
+ * The registry holds as many names, or waiting lookups (in all, or of this client), as
+ * it can.
+ */
 #define APUS_REGISTRY_STATUS_BUSY 5
 
 /* ---- Constants. */
@@ -58,7 +66,8 @@ typedef uint32_t apus_registry_lookup_flags_t;
 
 /**
  * add (op 1): Registers (adds) name for the endpoint whose handle (write and transfer)
- * comes with the request. The registry hands lookups write-only duplicates of it.
+ * comes with the request. The registry hands lookups write-only duplicates of it. A
+ * name reserved for a server that is gone is taken by this add (the server's restart).
  */
 struct apus_registry_add_request {
     struct apus_msg_header header;
@@ -85,8 +94,9 @@ _Static_assert(offsetof(struct apus_registry_add_reply, header) == 0, "abigen: o
 
 /**
  * lookup (op 2, idempotent): Looks name up; the reply carries a write-only handle to
- * its server's endpoint. With wait, a name not registered yet is answered when a server
- * registers it.
+ * its server's endpoint. With wait, a name not registered yet (or reserved for a
+ * server's restart) is answered when a server registers it. A device's name, asked
+ * through a handle without manage, is not found, with or without wait.
  */
 struct apus_registry_lookup_request {
     struct apus_msg_header header;

@@ -7,9 +7,14 @@
 /// starts holds a handle to the registry endpoint as its handle 1 (a parent passes it
 /// on with process_spawn_handles). Servers add a name with their endpoint's handle;
 /// clients look a name up and get a write-only handle to that endpoint, or wait until a
-/// server registers it (servers start in any order). Only a sender whose registry
-/// handle has the manage right may register (ipc_recv_flags sender_manage); a taken
-/// name is refused while its server lives, and a server that is gone loses its names.
+/// server registers it (servers start in any order). Names are capabilities: only a
+/// sender whose registry handle has the manage right may register (ipc_recv_flags
+/// sender_manage), and init gives manage only to the servers it supervises and to
+/// programs the kernel command line makes system tools. A taken name is refused while
+/// its server lives; the name of a server that is gone stays reserved for its restart
+/// (not found, or waited for), and only a manage sender can take it. Device names
+/// (block0, block1, ...) are answered only to manage senders; to anyone else they do
+/// not exist. A client has at most 4 lookups waiting at once, and they end with it.
 public enum RegistryProtocol {
   public static let version: UInt32 = 0
 
@@ -19,10 +24,13 @@ public enum RegistryProtocol {
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// Registers (adds) name for the endpoint whose handle (write and transfer) comes
-    /// with the request. The registry hands lookups write-only duplicates of it.
+    /// with the request. The registry hands lookups write-only duplicates of it. A name
+    /// reserved for a server that is gone is taken by this add (the server's restart).
     public static let add = Op(rawValue: 1)
     /// Looks name up; the reply carries a write-only handle to its server's endpoint.
-    /// With wait, a name not registered yet is answered when a server registers it.
+    /// With wait, a name not registered yet (or reserved for a server's restart) is
+    /// answered when a server registers it. A device's name, asked through a handle
+    /// without manage, is not found, with or without wait.
     public static let lookup = Op(rawValue: 2)
 
     /// True when the value is one the spec declares.
@@ -50,7 +58,8 @@ public enum RegistryProtocol {
     public static let nameTaken = Status(rawValue: 3)
     /// The sender may not register.
     public static let accessDenied = Status(rawValue: 4)
-    /// The registry holds as many names, or waiting lookups, as it can.
+    /// The registry holds as many names, or waiting lookups (in all, or of this
+    /// client), as it can.
     public static let busy = Status(rawValue: 5)
 
     /// True when the value is one the spec declares.
@@ -182,6 +191,8 @@ public enum RegistryProtocol {
 
     /// add: Registers (adds) name for the endpoint whose handle (write and transfer)
     /// comes with the request. The registry hands lookups write-only duplicates of it.
+    /// A name reserved for a server that is gone is taken by this add (the server's
+    /// restart).
     /// - Fails with `.badRequest`: A bad name, or no endpoint handle came with the
     /// request.
     /// - Fails with `.nameTaken`: A live server has the name.
@@ -194,11 +205,13 @@ public enum RegistryProtocol {
     }
 
     /// lookup: Looks name up; the reply carries a write-only handle to its server's
-    /// endpoint. With wait, a name not registered yet is answered when a server
-    /// registers it.
+    /// endpoint. With wait, a name not registered yet (or reserved for a server's
+    /// restart) is answered when a server registers it. A device's name, asked through
+    /// a handle without manage, is not found, with or without wait.
     /// - Fails with `.badRequest`: A bad name or an unknown flag.
-    /// - Fails with `.notFound`: No server has the name (and wait was not asked).
-    /// - Fails with `.busy`: Too many lookups wait already.
+    /// - Fails with `.notFound`: No server has the name (and wait was not asked), or it
+    /// is a device's and the sender lacks manage.
+    /// - Fails with `.busy`: Too many lookups wait already, in all or of this client.
     public mutating func lookup(name: InlineArray<48, UInt8>, nameLen: UInt32, flags: LookupFlags, handles: MessageHandles = MessageHandles()) throws(Failure) -> LookupReply {
       var request = LookupRequest(name: name, nameLen: nameLen, flags: flags)
       request.header.op = Op.lookup.rawValue
@@ -247,10 +260,13 @@ public enum RegistryProtocol {
   public protocol Server {
     /// add: Registers (adds) name for the endpoint whose handle (write and transfer)
     /// comes with the request. The registry hands lookups write-only duplicates of it.
+    /// A name reserved for a server that is gone is taken by this add (the server's
+    /// restart).
     mutating func add(_ request: AddRequest, handles: inout MessageHandles, reply: inout AddReply, replyHandles: inout MessageHandles) -> Status
     /// lookup: Looks name up; the reply carries a write-only handle to its server's
-    /// endpoint. With wait, a name not registered yet is answered when a server
-    /// registers it.
+    /// endpoint. With wait, a name not registered yet (or reserved for a server's
+    /// restart) is answered when a server registers it. A device's name, asked through
+    /// a handle without manage, is not found, with or without wait.
     mutating func lookup(_ request: LookupRequest, handles: inout MessageHandles, reply: inout LookupReply, replyHandles: inout MessageHandles) -> Status
   }
 
