@@ -47,8 +47,8 @@ struct NetService: NetProtocol.Server {
   static let socketLimit = 32
   static let queueLimit = 64
   static let pingLimit = 8
-  static let socketsPerClient = 8
-  static let pingsPerClient = 2
+  static let socketsPerClient = Int(NetProtocol.socketsPerClient)
+  static let pingsPerClient = Int(NetProtocol.pingsPerClient)
   /// The longest a ping may wait (ms): a slot is not held for a client's 49 days.
   static let pingTimeoutLimit = NetProtocol.maxPingTimeoutMs
   static let firstEphemeralPort: UInt16 = 49152

@@ -25,6 +25,7 @@ static const char *status_name(int64_t status) {
   case APUS_PKG_STATUS_NO_SPACE: return "no space";
   case APUS_PKG_STATUS_BAD_REQUEST: return "bad request";
   case APUS_PKG_STATUS_BAD_SIGNATURE: return "unsigned, or not signed by a trusted key";
+  case APUS_PKG_STATUS_BUSY: return "the package manager is busy with other clients";
   default: return status < 0 ? "the package manager is not answering" : "unknown status";
   }
 }

@@ -18,12 +18,12 @@ import Testing
 
   static let mutations: [Mutation] = [
     Mutation(name: "removed call", file: "syscall_v0.xml", edits: [
-      ("<abi name=\"syscall\" version=\"1\">", "<abi name=\"syscall\" version=\"2\">"),
+      ("<abi name=\"syscall\" version=\"2\">", "<abi name=\"syscall\" version=\"3\">"),
       ("""
           <syscall name="yield" number="2" since="0" blocking="false">
             <doc>Gives the rest of the caller's time slice to another ready thread.</doc>
           </syscall>
-      """, "    <removed name=\"yield\" number=\"2\" since=\"0\" removed=\"2\">Gone.</removed>"),
+      """, "    <removed name=\"yield\" number=\"2\" since=\"0\" removed=\"3\">Gone.</removed>"),
     ], severity: .breaking, message: "syscall 2 'yield' was removed"),
     Mutation(name: "renumbered call", file: "syscall_v0.xml",
              edits: [("name=\"yield\" number=\"2\"", "name=\"yield\" number=\"900\"")],
@@ -62,9 +62,9 @@ import Testing
              edits: [("  </syscalls>", "    <syscall name=\"cpu_count\" number=\"901\" since=\"1\" blocking=\"false\">\n      <doc>CPUs.</doc>\n      <returns type=\"u64\">How many.</returns>\n    </syscall>\n  </syscalls>")],
              severity: .compatible, message: "new syscall 901 'cpu_count'"),
     Mutation(name: "ABI version rose", file: "syscall_v0.xml",
-             edits: [("<abi name=\"syscall\" version=\"1\">", "<abi name=\"syscall\" version=\"2\">"),
-                     ("type=\"u32\" value=\"1\">The ABI version", "type=\"u32\" value=\"2\">The ABI version")],
-             severity: .compatible, message: "ABI version rose from 1 to 2"),
+             edits: [("<abi name=\"syscall\" version=\"2\">", "<abi name=\"syscall\" version=\"3\">"),
+                     ("type=\"u32\" value=\"2\">The ABI version", "type=\"u32\" value=\"3\">The ABI version")],
+             severity: .compatible, message: "ABI version rose from 2 to 3"),
     Mutation(name: "new protocol op", file: "block.xml",
              edits: [("</protocol>", "  <op name=\"trim\" code=\"6\" since=\"0\" idempotent=\"true\">\n    <doc>Discards.</doc>\n    <request/>\n    <reply/>\n  </op>\n</protocol>")],
              severity: .compatible, message: "new block op 'trim' = 6"),
