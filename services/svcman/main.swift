@@ -74,7 +74,14 @@ struct Registry: RegistryProtocol.Server {
   mutating func add(_ request: RegistryProtocol.AddRequest, handles: inout MessageHandles,
                     reply: inout RegistryProtocol.AddReply, replyHandles: inout MessageHandles) -> RegistryProtocol.Status {
     guard senderMayAdd else { return .accessDenied }
-    guard let name = Name(request.name, length: request.nameLen), let endpoint = handles.take(0) else { return .badRequest }
+    guard let name = Name(request.name, length: request.nameLen), let sent = handles.take(0) else { return .badRequest }
+    // Only the sending side is kept: a handle that could also receive would make
+    // svcman a reader of the endpoint, so its server could never be seen gone and its
+    // endpoint would live as long as the name (the stateful fuzzer's adds did that).
+    let narrowed = apus_handle_duplicate(sent, Rights.write.union(.transfer).rawValue)
+    _ = apus_handle_close(sent)
+    guard narrowed > 0 else { return .badRequest }
+    let endpoint = UInt32(narrowed)
     let slot: Int
     if let index = find(name) {
       guard entries[index].reserved else {
@@ -89,6 +96,10 @@ struct Registry: RegistryProtocol.Server {
       return .busy
     }
     entries[slot] = Entry(name: name, endpoint: endpoint)
+    // The adder's end is heard (its notice reserves the names whose servers went with
+    // it, closing their endpoints now rather than when the name is next looked up). A
+    // refused watch only leaves that to the lookup.
+    _ = apus_endpoint_watch_caller(serverEndpoint)
     answerWaiters(for: name, endpoint: endpoint)
     Self.journal(request, endpoint: endpoint)
     return .ok
@@ -118,11 +129,16 @@ struct Registry: RegistryProtocol.Server {
   }
 
   /// A client ended (the kernel's sender_ended notice): its waiting lookups go, their
-  /// reply capabilities closed (they would answer nobody).
+  /// reply capabilities closed (they would answer nobody), and the names of servers
+  /// gone with it are reserved, their endpoints closed (a system tool that added names
+  /// and ended kept its dead endpoints alive in svcman until a lookup touched them).
   mutating func clientEnded(_ client: UInt64) {
     for index in 0..<Self.waiterMax where waiters[index].reply != 0 && waiters[index].sender == client {
       _ = apus_handle_close(waiters[index].reply)
       waiters[index] = Waiter()
+    }
+    for index in 0..<Self.entryMax where entries[index].endpoint != 0 && !entries[index].reserved {
+      _ = find(entries[index].name)
     }
   }
 
@@ -134,6 +150,7 @@ struct Registry: RegistryProtocol.Server {
         _ = apus_handle_close(entries[index].endpoint)
         entries[index].endpoint = 0
         entries[index].reserved = true
+        Self.unjournal(entries[index].name)
         print("SVCMAN: a server is gone: its name is reserved for its restart")
       }
       return index
@@ -172,6 +189,18 @@ struct Registry: RegistryProtocol.Server {
     // The duplicate leaves this process whether or not the send succeeds.
     _ = withUnsafeBytes(of: &message) { bytes in
       withUnsafePointer(to: &handle) { apus_ipc_send(journalHandle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count), $0, 1) }
+    }
+  }
+
+  /// Tells init's journal that `name`'s server is gone: the request without an
+  /// endpoint. The journal then lets the dead endpoint go, rather than keep it until a
+  /// replay or a newer add of the name.
+  static func unjournal(_ name: Name) {
+    var message = RegistryProtocol.AddRequest()
+    message.name = name.bytes
+    message.nameLen = UInt32(name.count)
+    _ = withUnsafeBytes(of: &message) { bytes in
+      apus_ipc_send(journalHandle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count), nil, 0)
     }
   }
 

@@ -58,7 +58,7 @@ def test_a_flooding_client_is_limited_and_its_death_frees_its_requests(qemu, dis
     attach, whose handle needs room, too), and when the flooding client is killed its
     waiting requests and buffer go (no kernel object left) and blkdevd goes on."""
     image = disk_image(8 << 20)
-    result = qemu(disk=image, cmdline="run=tests/blkclient,flood", timeout=120)
+    result = qemu(disk=image, cmdline="init=tool=tests/blkclient run=tests/blkclient,flood", timeout=120)
     result.expect("BLK: flood ok (a dead client's requests freed, another client served)",
                   "INIT: tests/blkclient exited code=0", "INIT: done failures=0")
     expect_blkdevd_never_died(result)

@@ -288,6 +288,17 @@ static void record(const struct apus_registry_add_request *add, apus_handle_t en
   journal[slot].endpoint = endpoint;
 }
 
+/* svcman's word that a name's server is gone (its add again, without an endpoint):
+ * the journal lets the dead endpoint go now. */
+static void forget(const struct apus_registry_add_request *add) {
+  for (int i = 0; i < JOURNAL_MAX; i++) {
+    if (journal[i].endpoint && journal[i].add.name_len == add->name_len && memcmp(journal[i].add.name, add->name, add->name_len) == 0) {
+      apus_handle_close(journal[i].endpoint);
+      journal[i].endpoint = 0;
+    }
+  }
+}
+
 /* svcman died: queues an add of every name whose server still reads its endpoint on
  * the registry endpoint, before the new svcman exists, so it serves them before any
  * request that comes after its death was seen. (Sent, not called: nobody is there to
@@ -335,6 +346,8 @@ static uint64_t handle_events(void) {
   if (!(info.flags & APUS_IPC_RECV_FLAGS_INTERRUPT)) {
     if (got == (int64_t)sizeof message.add && info.handle_count == 1 && message.add.name_len <= APUS_REGISTRY_NAME_MAX)
       record(&message.add, handles[0]);
+    else if (got == (int64_t)sizeof message.add && info.handle_count == 0 && message.add.name_len <= APUS_REGISTRY_NAME_MAX)
+      forget(&message.add);
     else if (info.handle_count == 1)
       apus_handle_close(handles[0]);
     return 0;
