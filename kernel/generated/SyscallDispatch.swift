@@ -122,8 +122,9 @@ protocol SyscallHandlers {
   /// - fault: path or args is not readable user memory.
   /// - notFound: The initrd holds no file at path.
   /// - badImage: The file is not a valid static ELF64 x86-64 executable.
-  /// - noMemory: No memory for the new process, or its image and stack would exceed the
-  /// mapping limit.
+  /// - noMemory: No memory for the new process, its image and stack would exceed the
+  /// mapping limit, or the caller's job has job_processes_max processes (or the process
+  /// table is full but for init's reserve).
   /// - limitReached: The caller's handle table is full.
   mutating func processSpawn(path: UserInBuffer<UInt8>, args: UserInBuffer<UInt8>) throws(AbiError) -> Object
 

@@ -8,18 +8,18 @@ extension Process {
   /// Starts `path`; the caller gets the only reference outside the process's thread.
   /// `grants` become the child's handles 1, 2, ... in order.
   static func spawn<P: Collection<UInt8>, A: Collection<UInt8>>(
-    path: P, arguments: A, grants: HandlesInFlight = HandlesInFlight()
+    path: P, arguments: A, grants: HandlesInFlight = HandlesInFlight(), by spawner: Spawner
   ) throws(AbiError) -> Process {
     guard let file = Initrd.find(path) else { throw .notFound }
-    return try spawn(image: file.bytes, name: file.name, arguments: arguments, grants: grants)
+    return try spawn(image: file.bytes, name: file.name, arguments: arguments, grants: grants, by: spawner)
   }
 
   /// Starts the ELF file in `image` (the initrd's, or the pages of a memory object a
   /// caller filled, read in place: ImageSource.swift), named `name` in reports.
   static func spawn<File: ImageSource, A: Collection<UInt8>>(
-    image file: File, name: [UInt8], arguments: A, grants: HandlesInFlight
+    image file: File, name: [UInt8], arguments: A, grants: HandlesInFlight, by spawner: Spawner
   ) throws(AbiError) -> Process {
-    guard let process = make(name: name) else { throw .noMemory }
+    guard let process = make(name: name, spawner: spawner) else { throw .noMemory }
     for index in 0..<grants.count {
       // A fresh table has room for every grant: these are its first handles.
       if let object = grants[index].object { _ = process.installHandle(object, rights: grants[index].rights) }

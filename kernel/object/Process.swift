@@ -20,6 +20,11 @@ final class Process: KernelObject {
   nonisolated(unsafe) private static var nextPid: UInt32 = 1
 
   let pid: UInt32
+  /// The job it counts as (Jobs.swift): its own pid when init (or the kernel) started
+  /// it, else its spawner's job.
+  let job: UInt32
+  /// Whether the processes it starts begin jobs of their own: init's.
+  let startsJobs: Bool
   let space: AddressSpace
   private(set) var name = InlineArray<48, UInt8>(repeating: 0)
   private(set) var nameLength = 0
@@ -41,28 +46,47 @@ final class Process: KernelObject {
   /// `test=audit`: what its system calls returned (kernel/selftest/SyscallAudit.swift).
   var audit = SyscallAudit()
 
+  /// Who starts a process, for its job: the kernel (init), init (a new job), or a
+  /// process of `job` (the same job).
+  enum Spawner {
+    case kernel
+    case process(job: UInt32, startsJobs: Bool)
+  }
+
   /// A new process with an empty address space and handle table, counted live; nil
-  /// (no_memory) when memory or the live-process limit is exhausted.
-  static func make<P: Collection<UInt8>>(name path: P) -> Process? {
-    let admitted = Interrupts.withDisabled { () -> UInt32? in
+  /// (no_memory) when memory, the live-process limit or its job's share is exhausted.
+  static func make<P: Collection<UInt8>>(name path: P, spawner: Spawner) -> Process? {
+    let admitted = Interrupts.withDisabled { () -> (pid: UInt32, job: UInt32, startsJobs: Bool)? in
       guard liveCount < liveLimit else { return nil }
+      let pid = nextPid
+      let (job, byInit, startsJobs): (UInt32, Bool, Bool)
+      switch spawner {
+      case .kernel: (job, byInit, startsJobs) = (pid, true, true)
+      case .process(let parentJob, let parentStartsJobs): (job, byInit, startsJobs) = (parentStartsJobs ? pid : parentJob, parentStartsJobs, false)
+      }
+      guard Jobs.admit(job, liveProcesses: liveCount, byInit: byInit) else { return nil }
       liveCount += 1
       nextPid += 1
-      return nextPid - 1
+      return (pid, job, startsJobs)
     }
-    guard let pid = admitted else { return nil }
+    guard let admitted else { return nil }
     guard let space = AddressSpace.create(), let handles = HandleTable.make() else {
-      Interrupts.withDisabled { liveCount -= 1 }
+      Interrupts.withDisabled {
+        liveCount -= 1
+        Jobs.release(admitted.job)
+      }
       return nil
     }
-    let process = Process(pid: pid, space: space, handles: handles)
+    let process = Process(pid: admitted.pid, job: admitted.job, startsJobs: admitted.startsJobs, space: space, handles: handles)
     for (offset, byte) in path.prefix(48).enumerated() { process.name[offset] = byte }
     process.nameLength = min(path.count, 48)
     return process
   }
 
-  private init(pid: UInt32, space: AddressSpace, handles: HandleTable) {
+  private init(pid: UInt32, job: UInt32, startsJobs: Bool, space: AddressSpace, handles: HandleTable) {
     self.pid = pid
+    self.job = job
+    self.startsJobs = startsJobs
     self.space = space
     self.handles = handles
     super.init(kind: .process)
@@ -72,6 +96,13 @@ final class Process: KernelObject {
     // A process that never ran (spawn failed) is torn down here instead of by the reaper.
     if !ended { tearDown(announcing: false) }
   }
+
+  /// What ipc_recv_info.sender says of its messages: its job above its pid, so a
+  /// server can count a client's share by job and tell its processes apart.
+  var senderId: UInt64 { UInt64(job) << 32 | UInt64(pid) }
+
+  /// How the processes it starts count (Jobs.swift).
+  var asSpawner: Spawner { .process(job: job, startsJobs: startsJobs) }
 
   // MARK: - handles
 
@@ -210,7 +241,10 @@ final class Process: KernelObject {
       ended = true
       while let waiter = waiters.pop() { Scheduler.makeReady(waiter) }
     }
-    Interrupts.withDisabled { Self.liveCount -= 1 }
+    Interrupts.withDisabled {
+      Self.liveCount -= 1
+      Jobs.release(job)
+    }
     // The watchers hear of it last, when process_wait no longer waits; the endpoints
     // are signalled and released outside the lock.
     let told = lock.withLock { () -> InlineArray<4, (endpoint: Endpoint?, bit: UInt64)> in
@@ -230,7 +264,7 @@ final class Process: KernelObject {
   /// endpoint_watch_caller: `endpoint` hears when this process has ended (at once, if
   /// it has). One watch per endpoint; limit_reached past Abi.endpointWatchersMax.
   func watchAsCaller(from endpoint: Endpoint) throws(AbiError) {
-    let watch = CallerWatch(sender: UInt64(pid), endpoint: endpoint)  // allocated before the lock
+    let watch = CallerWatch(sender: senderId, endpoint: endpoint)  // allocated before the lock
     let now = try lock.withLock { () throws(AbiError) -> Bool in
       if ended { return true }
       var free: Int? = nil

@@ -43,7 +43,7 @@ enum UserLand {
       grants.append(ResourceObject(), [.manage])
       // Handle 2: the console, which init hands to the programs it runs.
       grants.append(ConsoleObject(), [.read, .manage, .transfer])
-      status = try Process.spawn(path: path, arguments: arguments, grants: grants).wait()!  // kmain is never interrupted
+      status = try Process.spawn(path: path, arguments: arguments, grants: grants, by: .kernel).wait()!  // kmain is never interrupted
     } catch {
       kprint("KERNEL: init did not start: error \(error.rawValue)")
       return

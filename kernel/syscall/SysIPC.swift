@@ -10,9 +10,9 @@ extension KernelSyscalls {
   mutating func ipcSend(endpoint: HandleEntry<KernelObject>, msg: UserInBuffer<UInt8>, handles: UserInBuffer<UInt32>) throws(AbiError) {
     var moved = HandlesInFlight()
     try takeHandles(handles, messageLength: msg.count, into: &moved)
-    let sender = UInt64(withProcess { $0.pid })
+    let sender = withProcess { $0.senderId }
     if IpcTrace.enabled {
-      IpcTrace.message(.send, pid: UInt32(sender), endpointLabel: Self.endpoint(endpoint).protocolLabel, from: msg.address, length: msg.count,
+      IpcTrace.message(.send, pid: UInt32(truncatingIfNeeded: sender), endpointLabel: Self.endpoint(endpoint).protocolLabel, from: msg.address, length: msg.count,
                        handles: Int(handles.count))
     }
     try Self.endpoint(endpoint).send(from: msg.address, length: Int(msg.count), handles: &moved, sender: sender,
@@ -42,9 +42,9 @@ extension KernelSyscalls {
       record.pointee.ipc.replyHandleCapacity = replyHandles.count
       record.pointee.ipc.replyHandleCount = 0
     }
-    let sender = UInt64(withProcess { $0.pid })
+    let sender = withProcess { $0.senderId }
     if IpcTrace.enabled {
-      IpcTrace.message(.call, pid: UInt32(sender), endpointLabel: Self.endpoint(endpoint).protocolLabel, from: msg.address, length: msg.count,
+      IpcTrace.message(.call, pid: UInt32(truncatingIfNeeded: sender), endpointLabel: Self.endpoint(endpoint).protocolLabel, from: msg.address, length: msg.count,
                        handles: Int(sent.count))
     }
     if let error = Self.endpoint(endpoint).call(from: msg.address, length: Int(msg.count), handles: &moved, sender: sender,
@@ -70,7 +70,7 @@ extension KernelSyscalls {
     }
     if failed { throw record.pointee.ipc.replyError }
     if IpcTrace.enabled {
-      IpcTrace.message(.reply, pid: UInt32(sender), endpointLabel: Self.endpoint(endpoint).protocolLabel, from: reply.address,
+      IpcTrace.message(.reply, pid: UInt32(truncatingIfNeeded: sender), endpointLabel: Self.endpoint(endpoint).protocolLabel, from: reply.address,
                        length: UInt64(record.pointee.ipc.replyLength), handles: handleCount)
     }
     return UInt64(record.pointee.ipc.replyLength)
@@ -123,7 +123,7 @@ extension KernelSyscalls {
     }
     guard let caller else { throw .notFound }
     try caller.watchAsCaller(from: Self.endpoint(endpoint))
-    return UInt64(caller.pid)
+    return caller.senderId
   }
 
   mutating func ipcDiscard(endpoint: HandleEntry<KernelObject>) throws(AbiError) {

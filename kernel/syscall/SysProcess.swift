@@ -5,14 +5,15 @@ extension KernelSyscalls {
 
   mutating func processSpawn(path: UserInBuffer<UInt8>, args: UserInBuffer<UInt8>) throws(AbiError) -> KernelObject {
     guard path.count >= 1, path.count <= Self.pathMaximum, args.count <= Abi.pageSize else { throw .invalidArgument }
-    return try Process.spawn(path: try path.readAll(), arguments: try args.readAll())
+    return try Process.spawn(path: try path.readAll(), arguments: try args.readAll(), by: withProcess { $0.asSpawner })
   }
 
   mutating func processSpawnHandles(path: UserInBuffer<UInt8>, args: UserInBuffer<UInt8>, grants: UserInBuffer<HandleGrant>) throws(AbiError) -> KernelObject {
     guard path.count >= 1, path.count <= Self.pathMaximum, args.count <= Abi.pageSize, grants.count <= Abi.ipcHandlesMax else {
       throw .invalidArgument
     }
-    return try Process.spawn(path: try path.readAll(), arguments: try args.readAll(), grants: try granted(grants))
+    return try Process.spawn(path: try path.readAll(), arguments: try args.readAll(), grants: try granted(grants),
+                             by: withProcess { $0.asSpawner })
   }
 
   /// The most bytes process_spawn_image copies.
@@ -31,7 +32,7 @@ extension KernelSyscalls {
     // loader reads each field once, so the caller changing its pages meanwhile can
     // change only the bytes loaded. The handle entry keeps the object alive.
     return try Process.spawn(image: MemoryObjectImage(object: memory, count: Int(imageLen)), name: name, arguments: arguments,
-                             grants: given)
+                             grants: given, by: withProcess { $0.asSpawner })
   }
 
   /// The handles a new process gets: each needs transfer, and rights no more than the

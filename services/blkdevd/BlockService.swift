@@ -244,8 +244,8 @@ struct BlockService: BlockProtocol.Server {
   /// Requests of `sender` waiting or at the device.
   private func held(by sender: UInt64) -> Int {
     var count = 0
-    for request in pending where request.sender == sender { count += 1 }
-    for slot in slots where slot?.sender == sender && slot?.orphaned == false { count += 1 }
+    for request in pending where ClientJob.same(request.sender, sender) { count += 1 }
+    for slot in slots where slot.map({ ClientJob.same($0.sender, sender) && !$0.orphaned }) ?? false { count += 1 }
     return count
   }
 

@@ -87,9 +87,8 @@ struct FsService: FsProtocol.Server {
       guard flags.isKnown else { throw .badRequest }
       // The limits first: a refused open creates and truncates nothing.
       var held = 0
-      for open in files where open.sender == sender { held += 1 }
-      guard held < Int(FsProtocol.openMax) else { throw .tooManyOpen }
-      guard let slot = files.firstIndex(where: { $0.sender == 0 }) else { throw .noSpace }
+      for open in files where open.sender != 0 && ClientJob.same(open.sender, sender) { held += 1 }
+      guard held < Int(FsProtocol.openMax), let slot = files.firstIndex(where: { $0.sender == 0 }) else { throw .tooManyOpen }
       let (mount, name) = try path(request.pathOffset, request.pathLen)
       let fs = mounts[mount]
       let writing = flags.contains(.write) || flags.contains(.truncate)

@@ -114,7 +114,7 @@ struct NetService: NetProtocol.Server {
       return .addressInUse
     }
     guard let slot = sockets.firstIndex(where: { $0.owner == 0 }),
-      sockets.count(where: { $0.owner == sender }) < Self.socketsPerClient
+      sockets.count(where: { $0.owner != 0 && ClientJob.same($0.owner, sender) }) < Self.socketsPerClient
     else { return .busy }
     if let refused = watchSender() { return refused }
     let generation = sockets[slot].generation &+ 1
@@ -177,7 +177,7 @@ struct NetService: NetProtocol.Server {
     guard request.size <= UInt16(NetProtocol.maxDatagram), request.timeoutMs <= Self.pingTimeoutLimit else { return .badRequest }
     guard sender != 0 else { return .badRequest }
     guard let slot = pings.firstIndex(where: { $0 == nil }),
-      pings.count(where: { $0?.owner == sender }) < Self.pingsPerClient
+      pings.count(where: { $0.map { ClientJob.same($0.owner, sender) } ?? false }) < Self.pingsPerClient
     else { return .busy }
     if let refused = watchSender() { return refused }
     let now = Sys.timeNow()

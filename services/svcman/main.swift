@@ -175,7 +175,7 @@ struct Registry: RegistryProtocol.Server {
   /// How many lookups `client` has waiting.
   private func waiting(_ client: UInt64) -> Int {
     var count = 0
-    for index in 0..<Self.waiterMax where waiters[index].reply != 0 && waiters[index].sender == client { count += 1 }
+    for index in 0..<Self.waiterMax where waiters[index].reply != 0 && ClientJob.same(waiters[index].sender, client) { count += 1 }
     return count
   }
 

@@ -102,6 +102,9 @@ struct service *supervisor_add(const char *label, const char *path, const char *
 /* Starts an instance: its handles are the service's grants, the device (opened
  * afresh: the last one's handle closed with it) and the write end of an endpoint only
  * it holds, to say it is ready on. 0 when it could not even be started. */
+/* Why the last launch failed (a negated error), 0 when it did not. */
+static int64_t launch_error;
+
 static int launch(struct service *s) {
   struct apus_handle_grant grants[4];
   uint64_t count = s->grant_count;
@@ -128,6 +131,7 @@ static int launch(struct service *s) {
   if (apus_is_error(child)) {
     if (!apus_is_error(reader)) apus_handle_close((apus_handle_t)reader);
     printf("SUPERVISOR: cannot start %s: error %ld\n", s->path, -child);
+    launch_error = child;
     return 0;
   }
   s->process = child;
@@ -367,7 +371,16 @@ static uint64_t handle_bits(uint64_t bits) {
       s->restart_at = 0;
       if (s->given_up) printf("SUPERVISOR: trying %s again after giving up\n", s->label);
       s->given_up = 0;
-      if (!launch(s)) crashed(s);
+      if (launch(s)) continue;
+      if (launch_error == -(int64_t)APUS_ERR_NO_MEMORY && !no_timer) {
+        /* No room (memory, the process table): the system's state, not the server's
+         * fault. Counted as crashes, a program holding the process table while fsd
+         * restarted made the supervisor give fsd up; it is tried again instead. */
+        s->restart_at = t + backoff_max;
+        printf("SUPERVISOR: no room to start %s: trying again in %lu ms\n", s->label, (unsigned long)(backoff_max / MS));
+      } else {
+        crashed(s);
+      }
     }
   }
   for (int i = 0; i < service_count; i++) check_ready(&services[i]);

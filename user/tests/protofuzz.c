@@ -409,13 +409,15 @@ static int second_role(const struct apus_fuzz_protocol *protocol) {
       if (apus_is_error(start_thread(waiter, i))) return refused("a thread", -1);
     }
     /* Settled: the lookups svcman refuses have all been answered (busy), which under
-     * load takes longer than one look; two looks 300 ms apart agree. */
-    int capacity = 0, previous = -1;
-    for (int look = 0; look < 20 && capacity != previous; look++) {
-      previous = capacity;
-      sleep_ms(300);
-      capacity = 0;
-      for (int i = 0; i < 24; i++) capacity += waiter_status[i] == -1000;
+     * a loaded host takes longer than one look: the count must stay the same for a
+     * whole second (looked at every 100 ms, for at most 20 s). */
+    int capacity = 24, quiet = 0;
+    for (int look = 0; look < 200 && quiet < 10; look++) {
+      sleep_ms(100);
+      int now = 0;
+      for (int i = 0; i < 24; i++) now += waiter_status[i] == -1000;
+      quiet = now == capacity ? quiet + 1 : 0;
+      capacity = now;
     }
     printf("PROTOFUZZ: second client: registry served, %d lookups waiting\n", capacity);
     return capacity ? capacity : refused("every waiting lookup", waiter_status[0]);

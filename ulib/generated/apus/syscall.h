@@ -129,6 +129,11 @@ static inline int apus_is_error(int64_t result) { return result < 0; }
 #define APUS_DEVICE_CONFIG_SIZE ((uint64_t)4096u)
 /** Most bytes one device_dma_alloc gives (4 MiB). */
 #define APUS_DMA_ALLOC_MAX ((uint64_t)4194304u)
+/**
+ * Most live processes one job (a program init started, and everything it started) may
+ * have; process_spawn past it is no_memory.
+ */
+#define APUS_JOB_PROCESSES_MAX ((uint32_t)64u)
 /** Most endpoints that watch one process through endpoint_watch_caller. */
 #define APUS_ENDPOINT_WATCHERS_MAX ((uint32_t)16u)
 /** Keys device_irq_bind accepts: 0 to 63, one bit each in an interrupt message. */
@@ -240,7 +245,13 @@ struct apus_ipc_recv_info {
     uint32_t handle_count;
     /** ipc_recv_flags: whether the message is a call that awaits a reply. */
     uint32_t flags;
-    /** A kernel-assigned identifier of the sending process. */
+    /**
+     * A kernel-assigned identifier of the sending process, never reused: its job in
+     * bits 32 to 63 and its process id in bits 0 to 31. Every program init starts
+     * begins a job, and what it starts belongs to the same job, so a server counts a
+     * client's share by job (sender >> 32) and tells its processes apart by the whole
+     * value.
+     */
     uint64_t sender;
 };
 _Static_assert(sizeof(struct apus_ipc_recv_info) == 16, "abigen: sizeof(struct apus_ipc_recv_info)");
@@ -512,9 +523,10 @@ _Noreturn void apus_thread_exit(int64_t code);
  * process. Errors: APUS_ERR_INVALID_ARGUMENT (path_len or args_len is out of range.);
  * APUS_ERR_FAULT (path or args is not readable user memory.); APUS_ERR_NOT_FOUND (The
  * initrd holds no file at path.); APUS_ERR_BAD_IMAGE (The file is not a valid static
- * ELF64 x86-64 executable.); APUS_ERR_NO_MEMORY (No memory for the new process, or its
- * image and stack would exceed the mapping limit.); APUS_ERR_LIMIT_REACHED (The
- * caller's handle table is full.)
+ * ELF64 x86-64 executable.); APUS_ERR_NO_MEMORY (No memory for the new process, its
+ * image and stack would exceed the mapping limit, or the caller's job has
+ * job_processes_max processes (or the process table is full but for init's reserve).);
+ * APUS_ERR_LIMIT_REACHED (The caller's handle table is full.)
  */
 int64_t apus_process_spawn(const uint8_t *path, uint64_t path_len, const uint8_t *args, uint64_t args_len);
 

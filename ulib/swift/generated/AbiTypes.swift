@@ -129,6 +129,9 @@ public enum Abi {
   public static let deviceConfigSize: UInt64 = 4096
   /// Most bytes one device_dma_alloc gives (4 MiB).
   public static let dmaAllocMax: UInt64 = 4194304
+  /// Most live processes one job (a program init started, and everything it started)
+  /// may have; process_spawn past it is no_memory.
+  public static let jobProcessesMax: UInt32 = 64
   /// Most endpoints that watch one process through endpoint_watch_caller.
   public static let endpointWatchersMax: UInt32 = 16
   /// Keys device_irq_bind accepts: 0 to 63, one bit each in an interrupt message.
@@ -300,7 +303,10 @@ public struct IpcRecvInfo {
   public var handleCount: UInt32
   /// ipc_recv_flags: whether the message is a call that awaits a reply.
   public var flags: UInt32
-  /// A kernel-assigned identifier of the sending process.
+  /// A kernel-assigned identifier of the sending process, never reused: its job in bits
+  /// 32 to 63 and its process id in bits 0 to 31. Every program init starts begins a
+  /// job, and what it starts belongs to the same job, so a server counts a client's
+  /// share by job (sender >> 32) and tells its processes apart by the whole value.
   public var sender: UInt64
 
   /// All fields zero.

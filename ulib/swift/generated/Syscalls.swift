@@ -325,8 +325,9 @@ public enum Sys {
   /// - Throws `.fault`: path or args is not readable user memory.
   /// - Throws `.notFound`: The initrd holds no file at path.
   /// - Throws `.badImage`: The file is not a valid static ELF64 x86-64 executable.
-  /// - Throws `.noMemory`: No memory for the new process, or its image and stack would
-  /// exceed the mapping limit.
+  /// - Throws `.noMemory`: No memory for the new process, its image and stack would
+  /// exceed the mapping limit, or the caller's job has job_processes_max processes (or
+  /// the process table is full but for init's reserve).
   /// - Throws `.limitReached`: The caller's handle table is full.
   public static func processSpawn(path: UnsafeBufferPointer<UInt8>, args: UnsafeBufferPointer<UInt8>) throws(AbiError) -> ProcessHandle {
     let value = try check(apus_process_spawn(path.baseAddress, UInt64(path.count), args.baseAddress, UInt64(args.count)))

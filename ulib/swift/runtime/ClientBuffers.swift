@@ -6,12 +6,16 @@
 // (endpoint_watch_caller), and the server calls `release` at the sender_ended notice.
 // Nothing is ever taken from a live client to make room for another (an earlier
 // version evicted the least recently used buffer, so 16 hostile clients could strip
-// everyone else's): when the table or the byte budget is full, attach says `full`.
+// everyone else's): when the table, the client's job's share of it or the byte budget
+// is full, attach says `full`.
 // Each buffer is at most `largest` bytes and all of them `budget` bytes together, so
 // clients cannot fill the server's address space (shm_map maps a whole object).
 
 public struct ClientBuffers {
   public static let capacity = 32
+  /// Most entries one job (ClientJob) may hold: a program's children are its share,
+  /// not more clients (32 children of one program took every entry).
+  public static let perJob = 8
 
   private struct Entry {
     var sender: UInt64 = 0  // 0: free
@@ -55,7 +59,7 @@ public struct ClientBuffers {
     }
     let earlier = find(sender)
     let freed = earlier.map { entries[$0].mapped } ?? 0
-    let free = earlier ?? firstFree()
+    let free = earlier ?? (held(by: sender) < Self.perJob ? firstFree() : nil)
     // Checked before mapping: the budget counts whole objects, as shm_map maps them.
     guard let free, mappedBytes - freed <= budget, info.size <= budget - (mappedBytes - freed),
       apus_endpoint_watch_caller(endpoint) >= 0
@@ -88,6 +92,13 @@ public struct ClientBuffers {
   private func find(_ sender: UInt64) -> Int? {
     for index in 0..<Self.capacity where entries[index].sender == sender && sender != 0 { return index }
     return nil
+  }
+
+  /// Entries the sender's job holds.
+  private func held(by sender: UInt64) -> Int {
+    var count = 0
+    for index in 0..<Self.capacity where entries[index].sender != 0 && ClientJob.same(entries[index].sender, sender) { count += 1 }
+    return count
   }
 
   private func firstFree() -> Int? {
