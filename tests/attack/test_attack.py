@@ -55,3 +55,18 @@ def test_attack_4_children_take_every_waiting_lookup(qemu, disk_image, tmp_path)
     result.expect_match(r"ATTACK: \d+ hold-waits children started, reports:.*")
     result.expect("ATTACK: another client's waiting lookup: 9999")
     served_again(result)
+
+
+def test_attack_a_full_process_table_makes_the_supervisor_give_up_fsd(qemu, disk_image, tmp_path):
+    """Live processes are a global table (256): one program's children fill it, so
+    when fsd dies (chaos= kills it at one of the attacker's requests) each restart
+    is a failed start, five failed starts in the window give fsd up, and it is still
+    given up when the children have ended: nobody is served by fsd any more."""
+    result = qemu(disk=hello_image(disk_image, tmp_path),
+                  cmdline=f"chaos=services/fsd,seed=1,max=40,kills=1 run=tests/attack,procs {SECOND_CLIENT}", timeout=240)
+    result.expect("INIT: tests/attack exited code=0")
+    result.expect_match(r"ATTACK: \d+ children hold the process table .*")
+    result.expect_match(r"ATTACK: fsd died: 1; \d+ more entries taken as they freed up")
+    assert "gave up on fsd" not in result.log, result.report("fsd was given up")
+    result.expect("ATTACK: the children have ended; fs_connect: 0")
+    result.expect_match(r"FS: hash /hello.txt 6 [0-9a-f]{16}")

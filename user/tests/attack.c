@@ -10,10 +10,15 @@
  *              everybody): then another client's fs_open.
  *   waiters  - 4 children each keep 4 waiting lookups (svcman keeps 16 for
  *              everybody): then another client's waiting lookup.
+ *   procs    - children until process_spawn fails (256 live processes for the whole
+ *              system); then fsd dies (the kernel's chaos= kills it at one of this
+ *              program's requests) while they live: the supervisor cannot start it
+ *              again and, two seconds later, when the children have ended, fsd must
+ *              serve again (it is given up instead).
  * In each mode the children stay alive after this program exits (a process outlives
  * its parent), so the next run= program is the second client that must be served.
  * The victim of each mode is a child too (a separate process: a client of its own).
- *   hold-buffer, hold-files, hold-waits, victim-buffer, victim-file, victim-wait:
+ *   hold-buffer, hold-files, hold-waits, hold-process, victim-buffer, victim-file, victim-wait:
  *              the children's roles. */
 #include <fs_client.h>
 #include <registry.h>
@@ -75,6 +80,15 @@ static int hold_waits(void) {
   sleep_ms(100); /* the four are waiting in svcman */
   report(started);
   stay();
+  return 0;
+}
+
+/* Holds a process table entry until the parent closes the release endpoint (its 3). */
+static int hold_process(void) {
+  report(0);
+  uint8_t byte;
+  struct apus_ipc_recv_info info;
+  apus_ipc_recv((apus_handle_t)3, &byte, 1, NULL, 0, &info); /* peer_closed at the release */
   return 0;
 }
 
@@ -142,11 +156,60 @@ static void hold(const char *role, int count) {
   printf("ATTACK: %d %s children started, reports:%s\n", started, role, line);
 }
 
+/* Makes requests of fsd until one finds it gone: 1, or 0 when it never died. */
+static int until_fsd_dies(void) {
+  if (fs_connect(&fs, 8192) != 0) return 0;
+  struct apus_fs_stat_reply stat;
+  for (int request = 0; request < 400; request++)
+    if (fs_stat(&fs, "/", &stat) < 0) return 1;
+  return 0;
+}
+
+static void procs(void) {
+  int64_t release = apus_endpoint_create();
+  if (apus_is_error(release)) return;
+  struct apus_handle_grant grants[3] = {
+    {REGISTRY_HANDLE, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER},
+    {control, APUS_RIGHT_WRITE | APUS_RIGHT_TRANSFER},
+    {(apus_handle_t)release, APUS_RIGHT_READ},
+  };
+  int held = 0;
+  int64_t child = 0;
+  for (; held < 300; held++) {
+    child = start_case_with(self, "hold-process", grants, 3);
+    if (apus_is_error(child)) break;
+    apus_handle_close((apus_handle_t)child); /* 128 handles: the children are kept by the release endpoint */
+    next_report(5000, -9999);
+  }
+  printf("ATTACK: %d children hold the process table (the next spawn: %ld)\n", held, child);
+  int died = until_fsd_dies();
+  /* fsd's end frees its entry: take every entry that frees up for two seconds, so the
+   * supervisor's restarts find none. */
+  int grabbed = 0;
+  uint64_t until = (uint64_t)apus_time_now() + 2000 * MS;
+  while ((uint64_t)apus_time_now() < until) {
+    child = start_case_with(self, "hold-process", grants, 3);
+    if (apus_is_error(child)) {
+      apus_yield();
+      continue;
+    }
+    apus_handle_close((apus_handle_t)child);
+    grabbed++;
+  }
+  printf("ATTACK: fsd died: %d; %d more entries taken as they freed up\n", died, grabbed);
+  apus_handle_close((apus_handle_t)release); /* every child ends */
+  sleep_ms(500);
+  apus_handle_close(fs.endpoint);
+  int64_t connected = fs_connect(&fs, 8192);
+  printf("ATTACK: the children have ended; fs_connect: %ld\n", connected);
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "";
   if (strcmp(mode, "hold-buffer") == 0) return hold_buffer();
   if (strcmp(mode, "hold-files") == 0) return hold_files();
   if (strcmp(mode, "hold-waits") == 0) return hold_waits();
+  if (strcmp(mode, "hold-process") == 0) return hold_process();
   if (strcmp(mode, "victim-buffer") == 0) return victim_buffer();
   if (strcmp(mode, "victim-file") == 0) return victim_file();
   if (strcmp(mode, "victim-wait") == 0) return victim_wait();
@@ -172,6 +235,8 @@ int main(int argc, char **argv) {
       end_status(victim);
     }
     printf("ATTACK: another client's waiting lookup: %ld\n", value);
+  } else if (strcmp(mode, "procs") == 0) {
+    procs();
   } else {
     printf("ATTACK: unknown mode %s\n", mode);
     return 1;
