@@ -39,13 +39,15 @@ static void sleep_ms(uint64_t ms) {
 /* Tells the parent `value` (a one-way message on the control endpoint). */
 static void report(int64_t value) { apus_ipc_send(CONTROL, (const uint8_t *)&value, sizeof value, NULL, 0); }
 
-/* Blocks for ever: a receive on an endpoint only this process writes. */
+/* Holds on for 20 s (the next run= programs are the other clients), then exits: a
+ * process left running would keep init from ending (it waits for svcman, which ends
+ * when no registry handle is left). */
 static void stay(void) {
   int64_t endpoint = apus_endpoint_create();
-  for (;;) {
-    if (apus_is_error(endpoint)) apus_yield();
-    else wait_bits((apus_handle_t)endpoint);
-  }
+  if (apus_is_error(endpoint)) apus_process_exit(3);
+  apus_endpoint_timer((apus_handle_t)endpoint, 0, (uint64_t)apus_time_now() + 20000 * MS);
+  wait_bits((apus_handle_t)endpoint);
+  apus_process_exit(0);
 }
 
 /* --- children --- */
@@ -109,10 +111,41 @@ static int victim_file(void) {
   return 0;
 }
 
+/* A waiting lookup of a name nobody adds; its answer (if any) goes to *arg. */
+static void wait_for_later(uint64_t arg) {
+  apus_handle_t found;
+  *(volatile int64_t *)(uintptr_t)arg = registry_lookup(REGISTRY_HANDLE, "attack-later", APUS_REGISTRY_LOOKUP_FLAGS_WAIT, &found);
+}
+
 /* Waits for a name nobody adds: it should wait (the parent kills it), not be busy. */
 static int victim_wait(void) {
   apus_handle_t found;
   report(registry_lookup(REGISTRY_HANDLE, "attack-later", APUS_REGISTRY_LOOKUP_FLAGS_WAIT, &found));
+  return 0;
+}
+
+/* A client in a job of its own (a run= program after the attacker's): what it gets
+ * while the attacker's children hold their share. */
+static int another_job(const char *what) {
+  int64_t status;
+  if (strcmp(what, "buffer") == 0) {
+    status = fs_connect(&fs, 8192);
+    struct apus_fs_stat_reply stat;
+    if (status == 0) status = fs_stat(&fs, "/", &stat);
+  } else if (strcmp(what, "file") == 0) {
+    status = fs_connect(&fs, 8192);
+    uint64_t file;
+    if (status == 0) status = fs_open(&fs, "/hello.txt", APUS_FS_OPEN_FLAGS_READ, 0, &file, NULL, NULL);
+  } else {  /* a waiting lookup: still waiting after a second means it was taken */
+    static volatile int64_t answer = 9999;
+    status = -1;
+    int64_t thread = start_thread(wait_for_later, (uint64_t)(uintptr_t)&answer);
+    if (!apus_is_error(thread)) {
+      sleep_ms(1000);
+      status = answer;
+    }
+  }
+  printf("ATTACK: a client of another job: %s: %ld\n", what, status);
   return 0;
 }
 
@@ -213,6 +246,7 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "victim-buffer") == 0) return victim_buffer();
   if (strcmp(mode, "victim-file") == 0) return victim_file();
   if (strcmp(mode, "victim-wait") == 0) return victim_wait();
+  if (strncmp(mode, "another-job-", 12) == 0) return another_job(mode + 12);
   test_name = "ATTACK";
   int64_t made = apus_endpoint_create();
   if (apus_is_error(made)) return 2;

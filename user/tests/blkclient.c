@@ -299,13 +299,13 @@ static int case_flood(void) {
   int64_t answer = apus_ipc_reply_detach();  /* never answered: closed after the kill */
   expect_eq("its reads were served, past requests_per_client busy, nothing else", (int64_t)report, 3);
 
-  /* The child floods on: another client is still served, a message with a handle too. */
-  expect_eq("another client reads", block_read(&client, 100, 8, 0, 0), APUS_BLOCK_STATUS_OK);
-  expect_eq("and attaches its buffer again (a handle blkdevd must take)",
-            block_attach(&client, (apus_handle_t)apus_handle_duplicate((apus_handle_t)kept, APUS_RIGHT_READ | APUS_RIGHT_WRITE | APUS_RIGHT_MAP | APUS_RIGHT_TRANSFER),
-                         65536, NULL),
-            APUS_BLOCK_STATUS_OK);
-  expect_eq("and writes", block_write(&client, 200, 8, APUS_BLOCK_REQUEST_FLAGS_FUA, 0), APUS_BLOCK_STATUS_OK);
+  /* The child floods on: its job's share (ours too: children count as their parent,
+   * kernel/object/Jobs.swift) is used up, so blkdevd refuses more from this job
+   * rather than fill its own tables; clients of other jobs (fsd) are served meanwhile
+   * (tests/attack shows another job served while one job's children hold a share). */
+  int64_t during = block_read(&client, 100, 8, 0, 0);
+  expect_true("our own read during the flood: served or busy, never a hang",
+              during == APUS_BLOCK_STATUS_OK || during == APUS_BLOCK_STATUS_BUSY);
 
   /* Killed with requests waiting and at the device. */
   expect_eq("kill the child", apus_process_kill((apus_handle_t)child), 0);
@@ -315,6 +315,11 @@ static int case_flood(void) {
   for (uint32_t i = 0; i < APUS_BLOCK_REQUESTS_PER_CLIENT + 4; i++)
     expect_eq("served after the kill", block_read(&client, (uint64_t)i, 1, APUS_BLOCK_REQUEST_FLAGS_BARRIER, 0), APUS_BLOCK_STATUS_OK);
   apus_system_info(&after);
+  expect_eq("and attaches its buffer again (a handle blkdevd must take)",
+            block_attach(&client, (apus_handle_t)apus_handle_duplicate((apus_handle_t)kept, APUS_RIGHT_READ | APUS_RIGHT_WRITE | APUS_RIGHT_MAP | APUS_RIGHT_TRANSFER),
+                         65536, NULL),
+            APUS_BLOCK_STATUS_OK);
+  expect_eq("and writes", block_write(&client, 200, 8, APUS_BLOCK_REQUEST_FLAGS_FUA, 0), APUS_BLOCK_STATUS_OK);
   expect_eq("no kernel object left behind (reply capabilities, the child's buffer)", (int64_t)after.objects, (int64_t)before.objects);
   apus_handle_close(control);
   if (test_failures == 0) printf("BLK: flood ok (a dead client's requests freed, another client served)\n");

@@ -384,8 +384,11 @@ static int fuzz_role(const struct apus_fuzz_protocol *protocol, uint64_t message
 #define SECOND_FAILED 250
 static volatile int64_t waiter_status[24];
 
+static volatile int waiter_entered[24];
+
 static void waiter(uint64_t index) {
   apus_handle_t found;
+  waiter_entered[index] = 1;
   waiter_status[index] = registry_lookup(REGISTRY_HANDLE, "pfz-absent", APUS_REGISTRY_LOOKUP_FLAGS_WAIT, &found);
 }
 
@@ -403,21 +406,22 @@ static int second_role(const struct apus_fuzz_protocol *protocol) {
   if (strcmp(name, "registry") == 0) {
     choose_probe_name();
     if ((status = probe(&s)) != 0) return refused("a lookup", status);
-    /* Lookups that wait: how many svcman takes from us (busy past that). */
+    /* Lookups that wait: how many svcman takes from us (busy past that). One at a
+     * time: a waiter is started, and once it is inside its call a plain lookup of
+     * ours follows it through svcman (one thread, in order), so when that returns,
+     * the waiter was either refused (answered) or is waiting. Counting many at once
+     * after a pause miscounted under a loaded host. */
+    int capacity = 0;
     for (uint64_t i = 0; i < 24; i++) {
       waiter_status[i] = -1000;
+      waiter_entered[i] = 0;
       if (apus_is_error(start_thread(waiter, i))) return refused("a thread", -1);
-    }
-    /* Settled: the lookups svcman refuses have all been answered (busy), which under
-     * a loaded host takes longer than one look: the count must stay the same for a
-     * whole second (looked at every 100 ms, for at most 20 s). */
-    int capacity = 24, quiet = 0;
-    for (int look = 0; look < 200 && quiet < 10; look++) {
-      sleep_ms(100);
-      int now = 0;
-      for (int i = 0; i < 24; i++) now += waiter_status[i] == -1000;
-      quiet = now == capacity ? quiet + 1 : 0;
-      capacity = now;
+      while (!waiter_entered[i]) apus_yield();
+      sleep_ms(20);  /* from the flag into the kernel */
+      if ((status = probe(&s)) != 0) return refused("a lookup", status);
+      sleep_ms(20);  /* a refused waiter stores its answer */
+      if (waiter_status[i] != -1000) break;
+      capacity++;
     }
     printf("PROTOFUZZ: second client: registry served, %d lookups waiting\n", capacity);
     return capacity ? capacity : refused("every waiting lookup", waiter_status[0]);
