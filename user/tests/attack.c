@@ -28,13 +28,6 @@ static const char self[] = "tests/attack";
 #define CONTROL ((apus_handle_t)2)
 #define MS 1000000ull
 
-static void sleep_ms(uint64_t ms) {
-  int64_t endpoint = apus_endpoint_create();
-  if (apus_is_error(endpoint)) return;
-  if (!apus_is_error(apus_endpoint_timer((apus_handle_t)endpoint, 0, (uint64_t)apus_time_now() + ms * MS)))
-    wait_bits((apus_handle_t)endpoint);
-  apus_handle_close((apus_handle_t)endpoint);
-}
 
 /* Tells the parent `value` (a one-way message on the control endpoint). */
 static void report(int64_t value) { apus_ipc_send(CONTROL, (const uint8_t *)&value, sizeof value, NULL, 0); }

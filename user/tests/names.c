@@ -17,14 +17,6 @@
 static const char self[] = "tests/names";
 #define MS 1000000ull
 
-/* Sleeps `ms` on a private endpoint's timer. */
-static void sleep_ms(uint64_t ms) {
-  int64_t endpoint = apus_endpoint_create();
-  if (apus_is_error(endpoint)) return;
-  if (!apus_is_error(apus_endpoint_timer((apus_handle_t)endpoint, 0, (uint64_t)apus_time_now() + ms * MS)))
-    wait_bits((apus_handle_t)endpoint);
-  apus_handle_close((apus_handle_t)endpoint);
-}
 
 static struct fs_client fs;
 

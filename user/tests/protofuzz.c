@@ -34,7 +34,7 @@ static apus_handle_t clock_ep(void) {
 }
 
 /* Waits `ms` milliseconds (key 2 of our clock endpoint). */
-static void sleep_ms(uint64_t ms) {
+static void pause_ms(uint64_t ms) {
   uint64_t until = now_ns() + ms * 1000000;
   apus_endpoint_timer(clock_ep(), 2, until);
   while (now_ns() < until) wait_bits(clock_ep());
@@ -417,9 +417,9 @@ static int second_role(const struct apus_fuzz_protocol *protocol) {
       waiter_entered[i] = 0;
       if (apus_is_error(start_thread(waiter, i))) return refused("a thread", -1);
       while (!waiter_entered[i]) apus_yield();
-      sleep_ms(20);  /* from the flag into the kernel */
+      pause_ms(20);  /* from the flag into the kernel */
       if ((status = probe(&s)) != 0) return refused("a lookup", status);
-      sleep_ms(20);  /* a refused waiter stores its answer */
+      pause_ms(20);  /* a refused waiter stores its answer */
       if (waiter_status[i] != -1000) break;
       capacity++;
     }
@@ -493,7 +493,7 @@ static int64_t run_second(const struct apus_fuzz_protocol *protocol, uint64_t pa
   int64_t child = spawn_self(args, length, NULL, 0);
   if (apus_is_error(child)) return child;
   int64_t status = wait_or_kill(child, patience * 1000, NULL);
-  sleep_ms(100); /* the servers hear of its end and free what it had */
+  pause_ms(100); /* the servers hear of its end and free what it had */
   return status;
 }
 
@@ -547,7 +547,7 @@ static uint64_t conduct(const struct apus_fuzz_protocol *protocol, uint64_t seed
   if (fuzzed != 0) findings++;
   apus_vm_unmap((uint64_t)mapped, 4096);
   apus_handle_close((apus_handle_t)page);
-  sleep_ms(100);
+  pause_ms(100);
   int64_t after = run_second(protocol, patience);
   if (after != before) {
     findings++;
@@ -558,7 +558,7 @@ static uint64_t conduct(const struct apus_fuzz_protocol *protocol, uint64_t seed
   if (objects_after != objects) {
     /* A killed child's ping or ARP wait may hold a reply for a second or so: let the
      * bounded waits run out before calling it a leak. */
-    sleep_ms(3000);
+    pause_ms(3000);
     objects_after = kernel_objects();
   }
   if (objects_after != objects) {

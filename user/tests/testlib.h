@@ -119,6 +119,15 @@ static inline uint64_t wait_bits(apus_handle_t endpoint) {
   return bits;
 }
 
+/* Sleeps `ms` milliseconds on a private endpoint's timer. */
+static inline void sleep_ms(uint64_t ms) {
+  int64_t endpoint = apus_endpoint_create();
+  if (apus_is_error(endpoint)) return;
+  if (!apus_is_error(apus_endpoint_timer((apus_handle_t)endpoint, 0, (uint64_t)apus_time_now() + ms * 1000000ull)))
+    wait_bits((apus_handle_t)endpoint);
+  apus_handle_close((apus_handle_t)endpoint);
+}
+
 /* Prints the verdict line and returns the exit code. */
 static inline int finish(const char *what) {
   if (test_failures == 0) {
