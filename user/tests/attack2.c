@@ -16,6 +16,7 @@
  *             only when no registry handle is left: does init still halt?
  *   fill, wait-forever: the children's roles. */
 #include <fs_client.h>
+#include <registry.h>
 #include "testlib.h"
 
 static const char self[] = "tests/attack2";
@@ -44,7 +45,9 @@ static void stay(uint64_t ms) {
 static int fill(void) {
   uint64_t chunks = 0;
   while (chunks < 64 && !apus_is_error(apus_vm_map(0, CHUNK, APUS_VM_PROT_READ | APUS_VM_PROT_WRITE, 0))) chunks++;
-  report((int64_t)(chunks * CHUNK / MIB));
+  uint64_t pages = 0; /* then what is left, a page at a time, down to the reserve */
+  while (pages < 1024 && !apus_is_error(apus_vm_map(0, 4096, APUS_VM_PROT_READ | APUS_VM_PROT_WRITE, 0))) pages++;
+  report((int64_t)((chunks * CHUNK + pages * 4096) / MIB));
   stay(HOLD_MS);
   return 0;
 }
@@ -104,7 +107,15 @@ static void memory(void) {
   int64_t own = apus_vm_map(0, MIB, APUS_VM_PROT_READ | APUS_VM_PROT_WRITE, 0);
   printf("ATTACK2: %d fill children hold %ld MiB (MiB each:%s); the next spawn: %ld; a 1 MiB vm_map: %ld\n", children,
          total, line, apus_is_error(child) ? child : 0, apus_is_error(own) ? own : 0);
-  printf("ATTACK2: fsd died: %d\n", until_fsd_dies(connected));
+  int died = until_fsd_dies(connected);
+  printf("ATTACK2: fsd died: %d\n", died);
+  if (!died) return;
+  sleep_ms(3000); /* the supervisor's restart and fsd's mount have had their time */
+  apus_handle_close(fs.endpoint);
+  int64_t again = fs_connect(&fs, 8192);
+  struct apus_fs_stat_reply stat;
+  if (again == 0) again = fs_stat(&fs, "/", &stat);
+  printf("ATTACK2: 3 s after fsd died, while the children hold the memory: fs_connect and stat: %ld\n", again);
 }
 
 static void linger(void) {
