@@ -78,7 +78,10 @@ struct Registry: RegistryProtocol.Server {
     // Only the sending side is kept: a handle that could also receive would make
     // svcman a reader of the endpoint, so its server could never be seen gone and its
     // endpoint would live as long as the name (the stateful fuzzer's adds did that).
-    let narrowed = apus_handle_duplicate(sent, Rights.write.union(.transfer).rawValue)
+    // And it must be an endpoint: anything else (a shm object, a reply) never looks
+    // gone (endpoint_status refuses it), so it would be kept, and handed out, for ever.
+    let kind = (try? Sys.handleInfo(handle: sent))?.kind
+    let narrowed = kind == HandleKind.endpoint.rawValue ? apus_handle_duplicate(sent, Rights.write.union(.transfer).rawValue) : -1
     _ = apus_handle_close(sent)
     guard narrowed > 0 else { return .badRequest }
     let endpoint = UInt32(narrowed)

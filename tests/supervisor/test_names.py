@@ -52,3 +52,14 @@ def test_fsd_is_restarted_while_a_program_holds_every_timer_it_can(qemu, disk_im
     result = run_names(qemu, disk_image, tmp_path, "timers")
     result.expect_match(r"NAMES: \d+ timers armed \(the last arm: -?\d+\)")
     result.expect_match(r"NAMES: timers ok \(\d+ checks\)")
+
+
+def test_a_tool_cannot_register_something_that_is_not_an_endpoint(qemu):
+    """svcman took any handle with an add and kept it: a shm object never looks gone, so
+    it stayed (and was handed to lookups) for ever; the stateful fuzzer's long run
+    (seed 7) left 4 kernel objects that way. Now only an endpoint is accepted."""
+    result = qemu(cmdline="init=tool=tests/names run=tests/names,tool-adds")
+    result.expect_match(r"NAMES: tool adds ok \(\d+ checks\)")
+    result.expect("INIT: tests/names exited code=0", "INIT: done failures=0", "KERNEL: halt ok")
+    result.expect_nothing_leaked()
+    result.expect_exit(EXIT_CLEAN_HALT)

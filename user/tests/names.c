@@ -155,6 +155,25 @@ static int timers(void) {
   return finish("timers");
 }
 
+/* A system tool's adds (init=tool=): the handle that comes with an add must be an
+ * endpoint; anything else was kept (and handed out) for ever, because it never looks
+ * gone (the stateful protocol fuzzer, seed 7: 4 shm objects left in svcman). */
+static int tool_adds(void) {
+  int64_t shm = apus_shm_create(4096);
+  expect_true("a shm object", !apus_is_error(shm));
+  struct apus_system_info before, after;
+  apus_system_info(&before);
+  expect_eq("an add with a shm object instead of an endpoint", registry_add(REGISTRY_HANDLE, "names-shm", (apus_handle_t)shm),
+            APUS_REGISTRY_STATUS_BAD_REQUEST);
+  apus_handle_t found;
+  expect_eq("names nothing", registry_lookup(REGISTRY_HANDLE, "names-shm", 0, &found), APUS_REGISTRY_STATUS_NOT_FOUND);
+  apus_system_info(&after);
+  expect_eq("and svcman kept nothing of it", (int64_t)after.objects, (int64_t)before.objects - 1);
+  int64_t endpoint = apus_endpoint_create();
+  expect_eq("an endpoint is added", registry_add(REGISTRY_HANDLE, "names-ok", (apus_handle_t)endpoint), APUS_REGISTRY_STATUS_OK);
+  return finish("tool adds");
+}
+
 int main(int argc, char **argv) {
   test_name = "NAMES";
   const char *mode = argc > 1 ? argv[1] : "";
@@ -162,6 +181,7 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "waiters") == 0) return waiters();
   if (strcmp(mode, "timers") == 0) return timers();
   if (strcmp(mode, "hog") == 0) return hog();
+  if (strcmp(mode, "tool-adds") == 0) return tool_adds();
   if (strcmp(mode, "wait") == 0) {
     wait_for_never(0);
     return 0;
