@@ -51,16 +51,18 @@ final class AddressSpace {
   private var regionCount = 0
   private(set) var mappedBytes: UInt64 = 0
   /// This process's user memory: `mappedBytes` and its shared memory objects.
-  let account = UserMemoryAccount()
+  let account: UserMemoryAccount
 
-  private init(tables: PageTables, regions: UnsafeMutablePointer<Region>) {
+  private init(tables: PageTables, regions: UnsafeMutablePointer<Region>, job: UserMemoryAccount) {
     self.tables = tables
+    self.account = UserMemoryAccount(job: job)
     self.regions = regions
     self.regionCapacity = Self.initialRegions
   }
 
-  /// A new, empty address space, or nil when memory is short.
-  static func create() -> AddressSpace? {
+  /// A new, empty address space whose memory is charged to it and to `job`'s account,
+  /// or nil when memory is short.
+  static func create(job: UserMemoryAccount) -> AddressSpace? {
     guard let list = allocateRegions(initialRegions) else { return nil }
     guard let tables = PageTables.create(forUser: true) else {
       _ = KernelHeap.free(UnsafeMutableRawPointer(list))
@@ -69,7 +71,7 @@ final class AddressSpace {
     let kernel = DirectMap.pointer(physical: KernelAddressSpace.tables.root).assumingMemoryBound(to: UInt64.self)
     let mine = DirectMap.pointer(physical: tables.root).assumingMemoryBound(to: UInt64.self)
     for slot in firstKernelSlot..<512 { mine[slot] = kernel[slot] }
-    return AddressSpace(tables: tables, regions: list)
+    return AddressSpace(tables: tables, regions: list, job: job)
   }
 
   private static func allocateRegions(_ count: Int) -> UnsafeMutablePointer<Region>? {

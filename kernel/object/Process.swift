@@ -50,7 +50,7 @@ final class Process: KernelObject {
   /// process of `job` (the same job).
   enum Spawner {
     case kernel
-    case process(job: UInt32, startsJobs: Bool)
+    case process(job: UInt32, startsJobs: Bool, memory: UserMemoryAccount)
   }
 
   /// A new process with an empty address space and handle table, counted live; nil
@@ -62,7 +62,7 @@ final class Process: KernelObject {
       let (job, byInit, startsJobs): (UInt32, Bool, Bool)
       switch spawner {
       case .kernel: (job, byInit, startsJobs) = (pid, true, true)
-      case .process(let parentJob, let parentStartsJobs): (job, byInit, startsJobs) = (parentStartsJobs ? pid : parentJob, parentStartsJobs, false)
+      case .process(let parentJob, let parentStartsJobs, _): (job, byInit, startsJobs) = (parentStartsJobs ? pid : parentJob, parentStartsJobs, false)
       }
       guard Jobs.admit(job, liveProcesses: liveCount, byInit: byInit) else { return nil }
       liveCount += 1
@@ -70,7 +70,13 @@ final class Process: KernelObject {
       return (pid, job, startsJobs)
     }
     guard let admitted else { return nil }
-    guard let space = AddressSpace.create(), let handles = HandleTable.make() else {
+    // The job's user-memory account: a new job's own, or the spawner's.
+    let jobMemory: UserMemoryAccount
+    switch spawner {
+    case .process(_, false, let memory): jobMemory = memory
+    default: jobMemory = UserMemoryAccount.forJob()
+    }
+    guard let space = AddressSpace.create(job: jobMemory), let handles = HandleTable.make() else {
       Interrupts.withDisabled {
         liveCount -= 1
         Jobs.release(admitted.job)
@@ -102,7 +108,7 @@ final class Process: KernelObject {
   var senderId: UInt64 { UInt64(job) << 32 | UInt64(pid) }
 
   /// How the processes it starts count (Jobs.swift).
-  var asSpawner: Spawner { .process(job: job, startsJobs: startsJobs) }
+  var asSpawner: Spawner { .process(job: job, startsJobs: startsJobs, memory: space.account.job!) }
 
   // MARK: - handles
 

@@ -82,7 +82,7 @@ enum MemorySelfTest {
   /// the new mapping must land in the new frame; with a stale global TLB entry it lands
   /// in the old one.
   static func staleTLB() {
-    guard let space = AddressSpace.create() else { kernelPanic(.outOfMemory, "tlb: no address space") }
+    guard let space = AddressSpace.create(job: UserMemoryAccount.forJob()) else { kernelPanic(.outOfMemory, "tlb: no address space") }
     space.tables.activate()
     guard let first = HeapWindow.mapRun(1) else { kernelPanic(.outOfMemory, "tlb: no heap page") }
     let pointer = UnsafeMutablePointer<UInt64>(bitPattern: UInt(first))!

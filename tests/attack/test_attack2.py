@@ -4,8 +4,6 @@ the first review (test_attack.py) did not try. Each test ends with a client of a
 job (the next run= program) that must be served, and fails while the hole is there."""
 import re
 
-import pytest
-
 from apus_qemu import EXIT_CLEAN_HALT
 from ext2image import make_image
 from fsd_guard import expect_fsd_alive
@@ -27,12 +25,11 @@ def held_memory(result):
     return int(found.group(1)), int(found.group(2)), found.group(0)
 
 
-@pytest.mark.xfail(strict=True, reason="open: user memory is limited per process, not per job "
-                   "(docs/design.md, 'Servers safe to share': what is left); strict, so the fix must remove this mark")
 def test_attack2_children_take_all_memory_from_another_job(qemu, disk_image, tmp_path):
-    """User memory is limited per process (256 MiB), not per job: two children of one
-    program map the machine's 512 MiB down to the page reserve, and the next run=
-    program (another job) cannot even be started (no_memory)."""
+    """User memory was limited per process (256 MiB), not per job: two children of one
+    program mapped the machine's 512 MiB down to the page reserve, and the next run=
+    program (another job) could not even be started (no_memory). A job's processes
+    now share three quarters of the user memory free at boot."""
     result = qemu(disk=hello_image(disk_image, tmp_path),
                   cmdline=f"run=tests/attack2,memory {SECOND_CLIENT}", timeout=120)
     result.expect("INIT: tests/attack2 exited code=0")
