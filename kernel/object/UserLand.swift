@@ -49,6 +49,13 @@ enum UserLand {
       return
     }
     kprint("KERNEL: init exited code=\(status.code) reason=\(status.reason.rawValue)")
+    // What the reaper still has in hand (a server init stopped last, whose thread it is
+    // freeing) is not a leak: let it finish before counting. Bounded, and a no-op when
+    // nothing else is ready.
+    for _ in 0..<1000 {
+      if Interrupts.withDisabled({ CPU.this.reaperIdle && CPU.this.dead.isEmpty }) { break }
+      Scheduler.yield()
+    }
     let after = Accounting.now(tables)
     kprint("MM: free=\(after.freePages) pages heap=\(after.heapBytes) bytes objects=\(after.objects) after init")
   }
