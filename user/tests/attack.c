@@ -157,15 +157,7 @@ static int64_t start(const char *role) {
 }
 
 /* The next child's report, or `none` when none comes within `ms`. */
-static int64_t next_report(uint64_t ms, int64_t none) {
-  apus_endpoint_timer(control, 0, (uint64_t)apus_time_now() + ms * MS);
-  int64_t value = 0;
-  struct apus_ipc_recv_info info;
-  int64_t got = apus_ipc_recv(control, (uint8_t *)&value, sizeof value, NULL, 0, &info);
-  apus_endpoint_timer(control, 0, 0);
-  if (apus_is_error(got) || (info.flags & APUS_IPC_RECV_FLAGS_INTERRUPT) || got != sizeof value) return none;
-  return value;
-}
+static int64_t next_report(uint64_t ms, int64_t none) { return report_within(control, ms, none); }
 
 /* Starts `count` holders of `role`; prints how many started and what each reported. */
 static void hold(const char *role, int count) {

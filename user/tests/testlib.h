@@ -128,6 +128,18 @@ static inline void sleep_ms(uint64_t ms) {
   apus_handle_close((apus_handle_t)endpoint);
 }
 
+/* The next 8-byte report a child sends on `endpoint`, or `none` when none comes within
+ * `ms` (key 0 of the endpoint's timers). */
+static inline int64_t report_within(apus_handle_t endpoint, uint64_t ms, int64_t none) {
+  apus_endpoint_timer(endpoint, 0, (uint64_t)apus_time_now() + ms * 1000000ull);
+  int64_t value = 0;
+  struct apus_ipc_recv_info info;
+  int64_t got = apus_ipc_recv(endpoint, (uint8_t *)&value, sizeof value, NULL, 0, &info);
+  apus_endpoint_timer(endpoint, 0, 0);
+  if (apus_is_error(got) || (info.flags & APUS_IPC_RECV_FLAGS_INTERRUPT) || got != sizeof value) return none;
+  return value;
+}
+
 /* Prints the verdict line and returns the exit code. */
 static inline int finish(const char *what) {
   if (test_failures == 0) {
