@@ -21,6 +21,14 @@ def make_image(image: Path, folder: Path, size_mib: int = 32, options: tuple[str
 DISK_PROGRAMS = ("sh", "ping", "args", "net", "pkg", "spin")  # the Makefile's DISK_PROGRAMS
 
 
+def hello_image(image: Path, folder: Path) -> Path:
+    """A 32 MiB ext2 disk holding only /hello.txt ("hello\n"): what a client of another
+    job reads (tests/fsclient hash) to show it is still served."""
+    folder.mkdir(parents=True)
+    (folder / "hello.txt").write_text("hello\n")
+    return make_image(image, folder, size_mib=32)
+
+
 def with_programs(folder: Path) -> Path:
     """Copies the disk programs (out/bin) into folder/bin."""
     (folder / "bin").mkdir(parents=True, exist_ok=True)

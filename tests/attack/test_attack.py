@@ -8,20 +8,13 @@ attacker's children still hold what they took) is served. These tests failed bef
 jobs: 32 children took every fsd buffer, 4 every open file and every waiting lookup,
 and 250 held the process table so fsd was given up."""
 from apus_qemu import EXIT_CLEAN_HALT
-from ext2image import make_image
+from ext2image import hello_image
 from fsd_guard import expect_fsd_alive
 
 SECOND_CLIENT = "run=tests/fsclient,hash,/hello.txt"
 BUSY_FS = 14        # spec/fs.xml busy
 TOO_MANY_OPEN = 13  # spec/fs.xml too_many_open
 BUSY_REGISTRY = 5   # spec/registry.xml busy
-
-
-def hello_image(disk_image, tmp_path):
-    folder = tmp_path / "root"
-    folder.mkdir(parents=True)
-    (folder / "hello.txt").write_text("hello\n")
-    return make_image(disk_image(0), folder, size_mib=32)
 
 
 def served_again(result):
@@ -34,7 +27,7 @@ def served_again(result):
 def test_attack_32_children_take_every_fsd_buffer(qemu, disk_image, tmp_path):
     """32 children attaching one buffer each: the job gets ClientBuffers.perJob of
     fsd's 32 entries, its own next client is busy, another job's is served."""
-    result = qemu(disk=hello_image(disk_image, tmp_path),
+    result = qemu(disk=hello_image(disk_image(0), tmp_path / "root"),
                   cmdline=f"run=tests/attack,buffers run=tests/attack,another-job-buffer {SECOND_CLIENT}", timeout=180)
     result.expect("INIT: tests/attack exited code=0")
     reports = result.expect_match(r"ATTACK: 32 hold-buffer children started, reports:(.*)").group(1).split()
@@ -46,7 +39,7 @@ def test_attack_32_children_take_every_fsd_buffer(qemu, disk_image, tmp_path):
 
 def test_attack_4_children_take_every_fsd_open_file(qemu, disk_image, tmp_path):
     """Four children opening all they can: the job holds open_max (64) of fsd's 256."""
-    result = qemu(disk=hello_image(disk_image, tmp_path),
+    result = qemu(disk=hello_image(disk_image(0), tmp_path / "root"),
                   cmdline=f"run=tests/attack,files run=tests/attack,another-job-file {SECOND_CLIENT}", timeout=180)
     result.expect("INIT: tests/attack exited code=0")
     reports = [int(n) for n in result.expect_match(r"ATTACK: 4 hold-files children started, reports:(.*)").group(1).split()]
@@ -60,7 +53,7 @@ def test_attack_4_children_take_every_waiting_lookup(qemu, disk_image, tmp_path)
     """Four children with four waiting lookups each: the job gets 4 of svcman's 16; a
     waiting lookup of another job (the kind fs_spawn's and pkgd's reconnects make)
     waits instead of being busy."""
-    result = qemu(disk=hello_image(disk_image, tmp_path),
+    result = qemu(disk=hello_image(disk_image(0), tmp_path / "root"),
                   cmdline=f"run=tests/attack,waiters run=tests/attack,another-job-wait {SECOND_CLIENT}", timeout=180)
     result.expect("INIT: tests/attack exited code=0")
     result.expect_match(r"ATTACK: 4 hold-waits children started, reports:.*")
@@ -73,7 +66,7 @@ def test_attack_a_full_process_table_makes_the_supervisor_give_up_fsd(qemu, disk
     """One program's children can hold job_processes_max (64) processes, not the whole
     table, and a start that fails for want of room is retried, not counted as a crash:
     fsd, killed at one of the attacker's requests (chaos=), comes back."""
-    result = qemu(disk=hello_image(disk_image, tmp_path),
+    result = qemu(disk=hello_image(disk_image(0), tmp_path / "root"),
                   cmdline=f"chaos=services/fsd,seed=1,max=40,kills=1 run=tests/attack,procs {SECOND_CLIENT}", timeout=240)
     result.expect("INIT: tests/attack exited code=0")
     held = int(result.expect_match(r"ATTACK: (\d+) children hold the process table \(the next spawn: -8\)").group(1))

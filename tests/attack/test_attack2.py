@@ -5,18 +5,11 @@ job (the next run= program) that must be served, and fails while the hole is the
 import re
 
 from apus_qemu import EXIT_CLEAN_HALT
-from ext2image import make_image
+from ext2image import hello_image
 from fsd_guard import expect_fsd_alive
 
 SECOND_CLIENT = "run=tests/fsclient,hash,/hello.txt"
 NO_MEMORY = 8  # spec/syscall_v0.xml no_memory
-
-
-def hello_image(disk_image, tmp_path):
-    folder = tmp_path / "root"
-    folder.mkdir(parents=True)
-    (folder / "hello.txt").write_text("hello\n")
-    return make_image(disk_image(0), folder, size_mib=32)
 
 
 def held_memory(result):
@@ -30,7 +23,7 @@ def test_attack2_children_take_all_memory_from_another_job(qemu, disk_image, tmp
     program mapped the machine's 512 MiB down to the page reserve, and the next run=
     program (another job) could not even be started (no_memory). A job's processes
     now share three quarters of the user memory free at boot."""
-    result = qemu(disk=hello_image(disk_image, tmp_path),
+    result = qemu(disk=hello_image(disk_image(0), tmp_path / "root"),
                   cmdline=f"run=tests/attack2,memory {SECOND_CLIENT}", timeout=120)
     result.expect("INIT: tests/attack2 exited code=0")
     children, mib, line = held_memory(result)
@@ -48,7 +41,7 @@ def test_attack2_fsd_restarts_while_children_hold_memory(qemu, disk_image, tmp_p
     requests): what fsd's death frees is enough for its restart, which serves the
     attacker 3 s later. (This one held: the restart reuses fsd's own pages. The
     next run= program still cannot start; the test above shows it.)"""
-    result = qemu(disk=hello_image(disk_image, tmp_path),
+    result = qemu(disk=hello_image(disk_image(0), tmp_path / "root"),
                   cmdline=f"chaos=services/fsd,seed=1,max=40,kills=1 run=tests/attack2,memory", timeout=120)
     result.expect("INIT: tests/attack2 exited code=0")
     held_memory(result)
@@ -65,7 +58,7 @@ def test_attack2_a_child_left_waiting_keeps_init_from_halting(qemu, disk_image, 
     """A program's child that keeps a copy of the registry handle and waits for ever:
     init, after its run= programs, closes its registry handle and waits for svcman,
     which ends only when no registry handle is left, so the machine never halts."""
-    result = qemu(disk=hello_image(disk_image, tmp_path),
+    result = qemu(disk=hello_image(disk_image(0), tmp_path / "root"),
                   cmdline=f"run=tests/attack2,linger {SECOND_CLIENT}", timeout=60)
     result.expect("ATTACK2: a child that waits for ever: 0")
     result.expect("INIT: tests/attack2 exited code=0")
