@@ -4,7 +4,9 @@
  *   2. switch to the current thread's kernel stack (percpu.kernel_rsp);
  *   3. save a struct x86_syscall_frame (syscall_frame.h) and call Swift's
  *      x86_syscall_dispatch(frame), which returns rax;
- *   4. restore the argument registers (the ABI preserves all but rcx and r11) and
+ *   4. restore the argument registers and r12/r13, which the register IPC calls
+ *      (ipc_call_fast, ipc_reply_recv_fast) use for message words and which the
+ *      kernel may rewrite in the frame (the ABI preserves all but rcx and r11), and
  *      leave with SYSRET — or IRETQ if the return rip is not a user address, where
  *      SYSRET would fault in ring 0 with the user's rsp. */
 #include "kernel_layout.h"
@@ -23,6 +25,8 @@ x86_syscall_entry:
     pushq %gs:PERCPU_USER_RSP   /* frame.rsp */
     pushq %r11                  /* frame.rflags */
     pushq %rcx                  /* frame.rip */
+    pushq %r13                  /* r12, r13: the register IPC calls' extra message words */
+    pushq %r12
     pushq %r9
     pushq %r8
     pushq %r10
@@ -46,6 +50,8 @@ x86_syscall_entry:
     popq %r10
     popq %r8
     popq %r9
+    popq %r12
+    popq %r13
     /* Stack now: [rip][rflags][rsp]. A return address outside user space takes the
      * IRETQ road (rcx is about to be reloaded either way). */
     movabsq $USER_SPACE_END, %rcx

@@ -7,7 +7,7 @@
 #define PERCPU_KERNEL_RSP 0   /* top of the current thread's kernel stack */
 #define PERCPU_USER_RSP 8     /* scratch: the user rsp during entry */
 
-#define SYSCALL_FRAME_RIP_OFFSET (7 * 8)
+#define SYSCALL_FRAME_RIP_OFFSET (9 * 8)
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -16,6 +16,7 @@
 struct x86_syscall_frame {
   uint64_t number;                      /* rax */
   uint64_t rdi, rsi, rdx, r10, r8, r9;  /* arguments, restored on return */
+  uint64_t r12, r13;                    /* restored on return: register IPC's words */
   uint64_t rip;                         /* rcx: where syscall returns to */
   uint64_t rflags;                      /* r11 */
   uint64_t rsp;                         /* the user stack */
