@@ -38,7 +38,10 @@ struct ArpCache {
   static let attempts = 3
   static let waitingLimit = 32
 
-  private var entries = InlineArray<16, ArpEntry>(repeating: ArpEntry())
+  /// An Array, not an InlineArray: the stack's `nextDeadline`, read after every
+  /// request, copies the whole cache, and -Osize copies an InlineArray byte by byte
+  /// (`rep movsb`: an instruction a byte); an Array is one reference to retain.
+  private var entries = [ArpEntry](repeating: ArpEntry(), count: 16)
   var waiting: [WaitingFrame] = []
   var queries: [ArpQuery] = []
 

@@ -25,7 +25,10 @@ public struct ClientBuffers {
     var mapped: UInt64 = 0
   }
 
-  private var entries = InlineArray<32, Entry>(repeating: Entry())
+  /// An Array, not an InlineArray: -Osize copies a whole InlineArray (1,280 bytes, a
+  /// `rep movsb` of as many instructions) for every element read in a loop, and `find`
+  /// runs several times per request; an Array's elements are read in place.
+  private var entries = [Entry](repeating: Entry(), count: capacity)
   /// Most bytes one client's buffer (the whole shared object) may have.
   public let largest: UInt64
   /// Most bytes all the buffers mapped here may have together.
