@@ -40,7 +40,7 @@ USER_PROGRAMS := init tests/roundtrip tests/fault tests/child tests/spawn200 tes
     tests/overstack tests/ipc tests/rpc tests/swift_ipc tests/pingpong tests/blkclient \
     tests/devgrants tests/fsclient tests/fshostile tests/crypto tests/sysfuzz tests/protofuzz \
     tests/timers tests/netclient tests/chaos tests/crashstart tests/watch tests/callerwatch \
-    tests/replyhandles tests/memcharge tests/netlimits tests/pkgbuffers tests/names tests/attack tests/attack2 \
+    tests/replyhandles tests/memcharge tests/netlimits tests/pkgbuffers tests/names tests/attack tests/attack2 tests/strings \
     services/svcman services/blkdevd services/fsd services/pkgd services/netd
 USER_ELFS  := $(addprefix $(OUT)/initrd/,$(USER_PROGRAMS))
 # Not programs: files the tests need in the initrd.
