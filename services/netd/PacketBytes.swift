@@ -20,20 +20,28 @@ struct PacketBytes {
     check(at, 1)
     return base.load(fromByteOffset: at, as: UInt8.self)
   }
-  func u16(_ at: Int) -> UInt16 { UInt16(u8(at)) << 8 | UInt16(u8(at + 1)) }
-  func u32(_ at: Int) -> UInt32 { UInt32(u16(at)) << 16 | UInt32(u16(at + 2)) }
+  // The wider fields are one check and one (unaligned) access each, not a check and
+  // an access per byte: a UDP frame's headers are some 20 fields, built for every send.
+  func u16(_ at: Int) -> UInt16 {
+    check(at, 2)
+    return UInt16(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt16.self))
+  }
+  func u32(_ at: Int) -> UInt32 {
+    check(at, 4)
+    return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+  }
 
   func set8(_ at: Int, _ value: UInt8) {
     check(at, 1)
     base.storeBytes(of: value, toByteOffset: at, as: UInt8.self)
   }
   func set16(_ at: Int, _ value: UInt16) {
-    set8(at, UInt8(value >> 8))
-    set8(at + 1, UInt8(truncatingIfNeeded: value))
+    check(at, 2)
+    base.storeBytes(of: value.bigEndian, toByteOffset: at, as: UInt16.self)
   }
   func set32(_ at: Int, _ value: UInt32) {
-    set16(at, UInt16(value >> 16))
-    set16(at + 2, UInt16(truncatingIfNeeded: value))
+    check(at, 4)
+    base.storeBytes(of: value.bigEndian, toByteOffset: at, as: UInt32.self)
   }
 
   /// The `length` bytes from `at` on.
@@ -113,8 +121,7 @@ enum InternetChecksum {
     var index = 0
     let pairs = bytes.count & ~1
     while index < pairs {
-      total += UInt64(bytes.base.load(fromByteOffset: index, as: UInt8.self)) << 8
-        | UInt64(bytes.base.load(fromByteOffset: index + 1, as: UInt8.self))
+      total += UInt64(UInt16(bigEndian: bytes.base.loadUnaligned(fromByteOffset: index, as: UInt16.self)))
       index += 2
     }
     if bytes.count & 1 != 0 { total += UInt64(bytes.u8(bytes.count - 1)) << 8 }
